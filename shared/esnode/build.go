@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -124,11 +123,13 @@ func builtClasspath(dir string) (string, bool) {
 	return filepath.Join(dir, launcherJar) + string(os.PathListSeparator) + strings.Join(entries, string(os.PathListSeparator)), true
 }
 
-// lockFile takes an exclusive flock on a file in the temp dir named for the launcher dir.
+// lockFile takes an exclusive flock on target/.esnode-build.lock in the launcher dir (target/
+// is git-ignored and Maven's package goal leaves files it does not know alone).
 func lockFile(ctx context.Context, dir string) (func(), error) {
-	h := fnv.New64a()
-	h.Write([]byte(dir))
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("esnode-build-%x.lock", h.Sum64()))
+	if err := os.MkdirAll(filepath.Join(dir, "target"), 0o755); err != nil {
+		return nil, fmt.Errorf("esnode: build lock: %w", err)
+	}
+	path := filepath.Join(dir, "target", ".esnode-build.lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("esnode: build lock: %w", err)
