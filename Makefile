@@ -27,3 +27,20 @@ fmt-check:
 
 clean:
 	rm -rf $(BIN)
+
+# A real Elasticsearch 7.17 node (shared/esnode). `make es-up` starts one in the background
+# (state in tmp/es: pid, url, esnode.log, data) and prints its URL as the last line;
+# `make es-down` stops it and deletes its data. Both are idempotent. Run
+# `ES_URL=$$(make -s es-up | tail -1) go test ./...` to share one node across all packages.
+.PHONY: esnode
+ES_DIR ?= tmp/es
+
+# Build the node's Java launcher (Maven; downloads the jars into ~/.m2 on first run).
+esnode:
+	cd shared/esnode/launcher && mvn -q -B -Dstyle.color=never package
+
+es-up:
+	@$(GO) run ./shared/esnode/cmd/esnode up -dir $(ES_DIR)
+
+es-down:
+	@$(GO) run ./shared/esnode/cmd/esnode down -dir $(ES_DIR)
