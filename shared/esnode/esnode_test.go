@@ -452,3 +452,49 @@ func TestStartReportsJVMFailure(t *testing.T) {
 		t.Errorf("err = %v, want 'JVM exited' with the log tail", err)
 	}
 }
+
+// TestReindexSafetyFeatures covers the rest of what shared/reindex relies on
+// (spec/reindex-safety.md): copy-time settings, slices=auto, throttling and _rethrottle,
+// conflicts=proceed with op_type=create into a partial destination, and _cat/count.
+func TestReindexSafetyFeatures(t *testing.T) {
+	es := needNode(t)
+	src, dst := uniq(t, "safe-src"), uniq(t, "safe-dst")
+	seed(t, es, src, 200)
+	mustOK(t, es, "PUT", "/"+dst, map[string]any{"settings": map[string]any{
+		"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1",
+	}})
+	// A partial destination from an earlier failed attempt.
+	mustOK(t, es, "PUT", "/"+dst+"/_doc/7", map[string]any{"message": "doc 7", "n": 7})
+
+	// Throttled to 1 request/s with batches of 10: without the rethrottle this takes ~200 s.
+	out := mustOK(t, es, "POST", "/_reindex?wait_for_completion=false&slices=auto&requests_per_second=1", map[string]any{
+		"source":    map[string]any{"index": src, "size": 10},
+		"dest":      map[string]any{"index": dst, "op_type": "create"},
+		"conflicts": "proceed",
+	})
+	task := out["task"].(string)
+	mustOK(t, es, "POST", "/_reindex/"+task+"/_rethrottle?requests_per_second=-1", nil)
+	var st map[string]any
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		st = mustOK(t, es, "GET", "/_tasks/"+task, nil)
+		if st["completed"] == true {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rethrottled task %s not done in 30s: %v", task, st)
+		}
+	}
+	r := st["response"].(map[string]any)
+	if r["created"] != float64(199) || r["version_conflicts"] != float64(1) || len(r["failures"].([]any)) != 0 {
+		t.Errorf("response = created %v conflicts %v failures %v, want 199, 1, none", r["created"], r["version_conflicts"], r["failures"])
+	}
+	mustOK(t, es, "PUT", "/"+dst+"/_settings", map[string]any{"index": map[string]any{"refresh_interval": nil}})
+	mustOK(t, es, "POST", "/"+dst+"/_refresh", nil)
+	code, _ := call(t, es, "GET", "/_cat/count/"+dst+"?format=json", nil)
+	if code != http.StatusOK {
+		t.Errorf("_cat/count: HTTP %d", code)
+	}
+	if got := count(t, es, dst); got != 200 {
+		t.Errorf("count(%s) = %d, want 200", dst, got)
+	}
+}
