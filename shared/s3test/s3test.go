@@ -7,7 +7,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"net/http/httptest"
 	"testing"
 
@@ -35,10 +39,63 @@ type Server struct {
 // New starts a server that stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server outside tests (`logferry invoke -s3-dir`); Close stops it.
+func Start() *Server {
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(false))
 	srv := httptest.NewServer(faker.Server())
-	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL, Client: NewClient(srv.URL), srv: srv}
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// LoadDir serves a directory tree: each top-level directory is a bucket, and each file
+// below it an object whose key is its path inside that directory.
+func (s *Server) LoadDir(ctx context.Context, dir string) error {
+	tops, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, top := range tops {
+		if !top.IsDir() {
+			continue
+		}
+		bucket := top.Name()
+		if _, err := s.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+			return fmt.Errorf("create bucket %q: %w", bucket, err)
+		}
+		root := filepath.Join(dir, bucket)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			fi, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			key := filepath.ToSlash(rel)
+			_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: f, ContentLength: aws.Int64(fi.Size())})
+			if err != nil {
+				return fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NewClient returns an SDK client for an S3-protocol endpoint such as a Server's URL.

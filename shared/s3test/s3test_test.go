@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,5 +50,22 @@ func TestMissingObjectIsNoSuchKey(t *testing.T) {
 	var nsk *types.NoSuchKey
 	if !errors.As(err, &nsk) {
 		t.Fatalf("err = %v, want *types.NoSuchKey", err)
+	}
+}
+
+func TestLoadDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "elb-logs", "AWSLogs", "1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "elb-logs", "AWSLogs", "1", "a b.log"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := New(t)
+	if err := s.LoadDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.Get(t, "elb-logs", "AWSLogs/1/a b.log")); got != "hello\n" {
+		t.Fatalf("got %q", got)
 	}
 }
