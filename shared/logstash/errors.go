@@ -1,0 +1,40 @@
+package logstash
+
+import (
+	"errors"
+	"fmt"
+)
+
+// StatusError is a non-2xx answer from Logstash.
+type StatusError struct {
+	Status int
+	Body   string // the start of the answer's body, for the operator
+}
+
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("logstash answered %d", e.Status)
+	}
+	return fmt.Sprintf("logstash answered %d: %s", e.Status, e.Body)
+}
+
+// ErrUnauthorized is wrapped by the errors of 401/403 answers: a configuration
+// problem that retrying cannot fix.
+var ErrUnauthorized = errors.New("logstash rejected the credentials")
+
+// DeliveryError is what Close returns when some documents were not acknowledged by
+// Logstash. DeadLettered of them are safe in the DeadLetter and can be replayed; Lost
+// were not even dead-lettered. Either way the caller should report the source object as
+// failed so it is redelivered: ids are deterministic, so redelivery cannot duplicate.
+type DeliveryError struct {
+	DeadLettered int
+	Lost         int
+	Err          error // the first failure seen
+}
+
+func (e *DeliveryError) Error() string {
+	return fmt.Sprintf("logstash: %d documents not delivered (%d dead-lettered, %d lost): %v",
+		e.DeadLettered+e.Lost, e.DeadLettered, e.Lost, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }

@@ -1,0 +1,7 @@
+package logstashtest
+
+import "encoding/pem"
+
+func pemEncode(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
