@@ -1,0 +1,74 @@
+package reindex
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error names. They are stable: Step Functions Retry and Catch clauses match on them (the
+// Lambda handler reports them as errorType), so renaming one is a breaking change.
+const (
+	// InvalidRequest: the input is wrong (a bad index name, a missing field, a step that
+	// the state does not allow yet). Retrying the same input fails the same way.
+	InvalidRequest = "InvalidRequest"
+	// NotOurs: the destination (or an index this run would delete) exists and was not
+	// created by this run.
+	NotOurs = "NotOurs"
+	// ReindexFailed: the reindex task finished with an error, failures, cancellation, or
+	// fewer documents written than it read.
+	ReindexFailed = "ReindexFailed"
+	// CountMismatch: the refreshed copy does not hold exactly the source's documents.
+	CountMismatch = "CountMismatch"
+	// TaskLost: Elasticsearch does not know the task (node restarted, result deleted). The
+	// copy is not resumed and never counted as done.
+	TaskLost = "TaskLost"
+	// RollbackIncomplete: rollback could not finish (e.g. the cancelled task is still
+	// running); retrying rollback is safe.
+	RollbackIncomplete = "RollbackIncomplete"
+	// ElasticsearchError: a request failed for a reason that may pass (connection refused,
+	// timeout, 5xx, 429). Retrying the step is safe.
+	ElasticsearchError = "ElasticsearchError"
+)
+
+// Error is a step's failure with its stable name.
+type Error struct {
+	Name string // one of the names above
+	Step Step
+	Err  error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("reindex %s: %s: %v", e.Step, e.Name, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorName is the stable name of err: the Name of the first *Error in its chain, or
+// ElasticsearchError for anything else (network, timeouts), which is worth a retry.
+func ErrorName(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Name
+	}
+	return ElasticsearchError
+}
+
+// fail builds a named error for step.
+func fail(name string, step Step, format string, a ...any) *Error {
+	return &Error{Name: name, Step: step, Err: fmt.Errorf(format, a...)}
+}
+
+// named gives err a step and, unless it already has one, a name.
+func named(step Step, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Step == "" {
+			e.Step = step
+		}
+		return err
+	}
+	return &Error{Name: ElasticsearchError, Step: step, Err: err}
+}

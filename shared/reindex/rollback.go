@@ -1,0 +1,188 @@
+package reindex
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// rollback undoes a run that failed: it stops the copy, deletes the destination if (and
+// only if) this run created it and the data it copied still exists in From, and lifts the
+// write block this run put on From. It never deletes From, and never deletes anything
+// after a swap. Every action checks Elasticsearch first, so rollback may run at any point
+// and any number of times.
+func (s *Steps) rollback(ctx context.Context, st *State) error {
+	st.Next, st.WaitSeconds = "", 0
+	if st.checkRequest(StepRollback) != nil || st.From == "" || st.To == "" || st.SourceIndex == "" {
+		// Before preflight nothing was created or blocked.
+		st.Status = StatusRolledBack
+		return nil
+	}
+	if st.Phase != PhaseCopy && st.Phase != PhaseBack {
+		return fail(InvalidRequest, StepRollback, "unknown phase %q", st.Phase)
+	}
+	if err := s.stopTask(ctx, st); err != nil {
+		return err
+	}
+	from, _, err := concreteIndex(ctx, s.t, st.From)
+	if err != nil {
+		return err
+	}
+	to, _, err := concreteIndex(ctx, s.t, st.To)
+	if err != nil {
+		return err
+	}
+
+	// The destination goes only while From still holds the data. Once From is gone the
+	// destination is where the data lives (a finished swap, or rename-back after the source
+	// was deleted), and it stays.
+	if to != nil && from != nil && to.Name != from.Name {
+		switch mk := to.marker(); {
+		case mk == nil || mk.Run != st.Run || mk.Phase != st.Phase:
+			s.log.WarnContext(ctx, "reindex rollback: leaving an index this run did not create", "index", st.To)
+		default:
+			if err := deleteIndex(ctx, s.t, st.To); err != nil {
+				return fmt.Errorf("delete the partial copy %q: %w", st.To, err)
+			}
+			s.log.InfoContext(ctx, "reindex rollback: deleted the partial copy", "index", st.To)
+			to = nil
+		}
+	}
+	ourBlock := st.Phase == PhaseBack || !st.SourceWasBlocked
+	if from != nil && from.writeBlocked() && ourBlock {
+		if err := s.unblock(ctx, st.From); err != nil {
+			return err
+		}
+	}
+
+	if from == nil && st.Mode == ModeAlias {
+		s.log.InfoContext(ctx, "reindex rollback: the swap is done; nothing to roll back", "source", st.Source, "copy", st.To)
+		st.Status = StatusSwapped
+		return nil
+	}
+	if st.Mode == ModeRenameBack {
+		if err := s.keepNameReachable(ctx, st); err != nil {
+			return err
+		}
+	}
+	st.Status = StatusRolledBack
+	return nil
+}
+
+// stopTask cancels this copy's task (found by id, or by description when a crashed start
+// never recorded it) and waits until it has stopped: deleting the destination under a
+// running copy would let the copy create it again.
+func (s *Steps) stopTask(ctx context.Context, st *State) error {
+	id := st.TaskID
+	if id == "" {
+		found, running, err := findTask(ctx, s.t, st.From, st.To)
+		if err != nil {
+			return err
+		}
+		if !running {
+			return nil
+		}
+		id = found
+	}
+	t, err := getTask(ctx, s.t, id, false)
+	if ErrorName(err) == TaskLost {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t.Completed {
+		return nil
+	}
+	// Cancelling a task that just finished answers 200 with node_failures: the wait below
+	// is what tells.
+	if err := do(ctx, s.t, "POST _tasks/"+id+"/_cancel", esapi.TasksCancelRequest{TaskID: id}, nil); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(s.cfg.CancelTimeout)
+	for {
+		t, err := getTask(ctx, s.t, id, false)
+		if ErrorName(err) == TaskLost || err == nil && t.Completed {
+			s.log.InfoContext(ctx, "reindex rollback: cancelled the copy", "task", id)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fail(RollbackIncomplete, StepRollback, "task %s is still running %s after it was cancelled", id, s.cfg.CancelTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return fail(RollbackIncomplete, StepRollback, "waiting for cancelled task %s: %w", id, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Steps) unblock(ctx context.Context, index string) error {
+	b, err := jsonBody(map[string]any{"index.blocks.write": nil})
+	if err != nil {
+		return err
+	}
+	if err := do(ctx, s.t, "PUT "+index+"/_settings", esapi.IndicesPutSettingsRequest{Index: []string{index}, Body: b, ExpandWildcards: "none"}, nil); err != nil {
+		return fmt.Errorf("remove the write block from %q: %w", index, err)
+	}
+	s.log.InfoContext(ctx, "reindex rollback: removed the write block", "index", index)
+	return nil
+}
+
+// keepNameReachable handles a rename-back run that fails after the source was deleted
+// (verified first): the temporary holds every document, so the source's name and aliases
+// are pointed at it — the outcome of alias mode — instead of leaving the name missing.
+func (s *Steps) keepNameReachable(ctx context.Context, st *State) error {
+	src, _, err := concreteIndex(ctx, s.t, st.SourceIndex)
+	if err != nil || src != nil {
+		return err
+	}
+	infos, err := getIndex(ctx, s.t, st.Source)
+	if err != nil {
+		return err
+	}
+	if len(infos) > 0 {
+		return nil // the name resolves (to the finished copy, or a rollback already ran)
+	}
+	tmp, _, err := concreteIndex(ctx, s.t, st.Dest)
+	if err != nil {
+		return err
+	}
+	if tmp == nil || !tmp.ours(st.Run) {
+		return fail(RollbackIncomplete, StepRollback, "source %q was deleted and the temporary %q is missing", st.SourceIndex, st.Dest)
+	}
+	if tmp.writeBlocked() {
+		if err := s.unblock(ctx, st.Dest); err != nil {
+			return err
+		}
+	}
+	if st.Restore != nil {
+		b, err := jsonBody(map[string]any{"index": map[string]any{
+			"number_of_replicas": st.Restore.NumberOfReplicas, "refresh_interval": st.Restore.RefreshInterval}})
+		if err != nil {
+			return err
+		}
+		if err := do(ctx, s.t, "PUT "+st.Dest+"/_settings", esapi.IndicesPutSettingsRequest{Index: []string{st.Dest}, Body: b}, nil); err != nil {
+			return err
+		}
+	}
+	actions, err := aliasActions(st.Dest, st.aliasesFor(st.Dest, true))
+	if err != nil {
+		return err
+	}
+	b, err := jsonBody(map[string]any{"actions": actions})
+	if err != nil {
+		return err
+	}
+	if err := do(ctx, s.t, "POST _aliases", esapi.IndicesUpdateAliasesRequest{Body: b}, nil); err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "reindex rollback: the source was already replaced; its name now points at the verified temporary copy",
+		"source", st.Source, "index", st.Dest)
+	return nil
+}
