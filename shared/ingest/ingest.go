@@ -1,0 +1,319 @@
+// Package ingest ships one log object end to end: read it from S3 (or a local file), split
+// it into lines, encode each line as an ECS document and hand the documents to a Logstash
+// indexer. It stops at a line boundary when told to (the Lambda deadline) and says where
+// to resume; a resumed run never re-ships the lines before its offset.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/lines"
+	"github.com/logferry/logferry/shared/logstash"
+)
+
+// Getter is the part of the S3 client ingest uses; *s3.Client satisfies it.
+type Getter interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Object names what to ship and where to start. Bucket "" means Key is a local file path.
+type Object struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"` // decoded, never URL-encoded
+	// Offset is the decompressed byte offset of the first line to ship: 0, or a line
+	// boundary returned as Result.Continue by an earlier run.
+	Offset int64 `json:"offset,omitempty"`
+}
+
+func (o Object) String() string {
+	if o.Bucket == "" {
+		return o.Key
+	}
+	return "s3://" + o.Bucket + "/" + o.Key
+}
+
+// Config is what Run needs besides the object.
+type Config struct {
+	// Getter reads S3 objects; required for objects with a Bucket.
+	Getter Getter
+	// NewIndexer returns the sink for one object's documents. Run closes it. Required.
+	NewIndexer func(Object) (logstash.Indexer, error)
+	// StopAt, when set, makes Run stop at the first line boundary after it, flush, and
+	// return Result.Continue. Default: never stop early.
+	StopAt time.Time
+	// Clock is read against StopAt every few hundred lines. Default time.Now.
+	Clock func() time.Time
+	// IncludeOriginal also puts event.original on lines that parsed. Default false.
+	IncludeOriginal bool
+	// MaxLineBytes is the longest line parsed (lines.DefaultMaxLineBytes when 0).
+	MaxLineBytes int
+	// Logger receives per-object events. Default: slog.Default().
+	Logger *slog.Logger
+	// Progress, when set, is called about every ProgressEvery lines with the running result.
+	Progress      func(Result)
+	ProgressEvery int64 // default 65536
+}
+
+// Result describes one run over one object.
+type Result struct {
+	Object Object      `json:"object"`
+	Kind   elblog.Kind `json:"-"`
+	// Skipped is true for objects that are not logs by design (ELBAccessLogTestFile).
+	Skipped bool `json:"skipped,omitempty"`
+	// ObjectBytes is the size of the stored (possibly compressed) object; ReadBytes the
+	// stored bytes actually read in this run.
+	ObjectBytes int64 `json:"object_bytes"`
+	ReadBytes   int64 `json:"read_bytes"`
+	// Bytes is the decompressed bytes of the lines shipped in this run.
+	Bytes         int64 `json:"bytes"`
+	Lines         int64 `json:"lines"`
+	Documents     int64 `json:"documents"`
+	ParseFailures int64 `json:"parse_failures"`
+	LongLines     int64 `json:"long_lines"`
+	// Newest is the newest @timestamp among the shipped lines (zero if none had one).
+	Newest   time.Time      `json:"newest,omitzero"`
+	Sink     logstash.Stats `json:"sink"`
+	Duration time.Duration  `json:"duration"`
+	// Continue is set when Run stopped early: ship the rest from there.
+	Continue *Object `json:"continue,omitempty"`
+}
+
+// PermanentError is a failure that retrying cannot fix (the object is not a log, or is
+// corrupt). Lines before the failure were shipped; callers should report it and not
+// redeliver the object forever.
+type PermanentError struct {
+	Object Object
+	Err    error
+}
+
+func (e *PermanentError) Error() string { return e.Object.String() + ": " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err (from Run) cannot be fixed by retrying.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// ErrNotLog is wrapped by the PermanentError for objects that are not ELB logs.
+var ErrNotLog = errors.New("not an Elastic Load Balancing log")
+
+const checkDeadlineEvery = 256 // lines between clock reads
+
+// Run ships obj. It returns an error when the object could not be read, or when documents
+// could be neither delivered nor dead-lettered; documents that were dead-lettered still
+// make it return an error (a *logstash.DeliveryError) so that the object is redelivered.
+func Run(ctx context.Context, obj Object, cfg Config) (res Result, err error) {
+	start := time.Now()
+	res.Object = obj
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("object", obj.String())
+	defer func() { res.Duration = time.Since(start) }()
+
+	res.Kind = elblog.Classify(obj.Key)
+	if res.Kind == elblog.KindTestFile {
+		res.Skipped = true
+		log.Info("skipping the test file ELB writes when access logging is enabled")
+		return res, nil
+	}
+	if cfg.NewIndexer == nil {
+		return res, errors.New("ingest: Config.NewIndexer is nil")
+	}
+
+	body, size, err := open(ctx, obj, cfg.Getter)
+	if err != nil {
+		return res, err
+	}
+	defer body.Close()
+	res.ObjectBytes = size
+	counted := &countingReader{r: body.r}
+
+	lr, err := lines.NewReader(counted, lines.Options{MaxLineBytes: cfg.MaxLineBytes, StartOffset: body.start})
+	if err != nil {
+		return res, &PermanentError{obj, fmt.Errorf("open: %w", err)}
+	}
+
+	idx, err := cfg.NewIndexer(obj)
+	if err != nil {
+		return res, fmt.Errorf("%s: sink: %w", obj, err)
+	}
+	readErr := ship(ctx, obj, cfg, lr, idx, &res)
+	closeErr := idx.Close(context.WithoutCancel(ctx))
+	res.Sink = idx.Stats()
+	res.ReadBytes = counted.n
+	if readErr != nil {
+		return res, readErr
+	}
+	if closeErr != nil {
+		return res, fmt.Errorf("%s: %w", obj, closeErr)
+	}
+	return res, nil
+}
+
+func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx logstash.Indexer, res *Result) error {
+	enc := elblog.NewEncoder(elblog.Source{Bucket: obj.Bucket, Key: obj.Key, IncludeOriginal: cfg.IncludeOriginal})
+	clock := cfg.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = 1 << 16
+	}
+	first := true
+	var buf []byte
+	var newest int64
+	defer func() {
+		if newest != 0 {
+			res.Newest = time.Unix(0, newest).UTC()
+		}
+	}()
+	for n := int64(0); ; n++ {
+		if n%checkDeadlineEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("%s: stopped at offset %d: %w", obj, lr.Offset(), err)
+			}
+			if !cfg.StopAt.IsZero() && clock().After(cfg.StopAt) {
+				res.Continue = &Object{Bucket: obj.Bucket, Key: obj.Key, Offset: lr.Offset()}
+				return nil
+			}
+		}
+		line, off, err := lr.Next()
+		var tooLong *lines.LineTooLongError
+		switch {
+		case err == io.EOF:
+			return nil
+		case errors.As(err, &tooLong):
+			res.LongLines++ // shipped truncated: the encoder cannot parse it and says so
+		case err != nil:
+			return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+		}
+		if off < obj.Offset {
+			continue // a gzip resume re-reads from the start; these lines were shipped already
+		}
+		res.Lines++
+		res.Bytes = lr.Offset() - obj.Offset
+		if len(line) == 0 {
+			continue // blank lines (a trailing "\n\n") carry no record
+		}
+		var r elblog.Result
+		buf, r = enc.Append(buf[:0], line, off)
+		if r.Err != nil {
+			if first && res.Kind == elblog.KindUnknown {
+				return &PermanentError{obj, fmt.Errorf("%w: the key does not look like one and its first line does not parse (%v)", ErrNotLog, r.Err)}
+			}
+			res.ParseFailures++
+		}
+		first = false
+		if r.Time > newest {
+			newest = r.Time
+		}
+		if err := idx.Add(ctx, buf); err != nil {
+			return fmt.Errorf("%s: sink: %w", obj, err)
+		}
+		res.Documents++
+		if cfg.Progress != nil && res.Lines%every == 0 {
+			cfg.Progress(*res)
+		}
+	}
+}
+
+// body is an open object positioned so that its first byte is at decompressed offset start.
+type body struct {
+	r     io.Reader
+	close func() error
+	start int64
+}
+
+func (b body) Close() error { return b.close() }
+
+// open returns the object's bytes. A resume of an uncompressed object reads only from the
+// offset (a ranged GET or a seek); a compressed one must be decompressed from the start.
+func open(ctx context.Context, obj Object, g Getter) (body, int64, error) {
+	if obj.Bucket == "" {
+		return openFile(obj)
+	}
+	if g == nil {
+		return body{}, 0, fmt.Errorf("%s: no S3 client", obj)
+	}
+	if obj.Offset > 0 {
+		gz, err := sniffGzip(ctx, obj, g)
+		if err != nil {
+			return body{}, 0, err
+		}
+		if !gz {
+			out, err := g.GetObject(ctx, &s3.GetObjectInput{
+				Bucket: &obj.Bucket, Key: &obj.Key, Range: aws.String(fmt.Sprintf("bytes=%d-", obj.Offset)),
+			})
+			if err != nil {
+				return body{}, 0, fmt.Errorf("%s: get from offset %d: %w", obj, obj.Offset, err)
+			}
+			return body{r: out.Body, close: out.Body.Close, start: obj.Offset}, obj.Offset + aws.ToInt64(out.ContentLength), nil
+		}
+	}
+	out, err := g.GetObject(ctx, &s3.GetObjectInput{Bucket: &obj.Bucket, Key: &obj.Key})
+	if err != nil {
+		return body{}, 0, fmt.Errorf("%s: get: %w", obj, err)
+	}
+	return body{r: out.Body, close: out.Body.Close}, aws.ToInt64(out.ContentLength), nil
+}
+
+func sniffGzip(ctx context.Context, obj Object, g Getter) (bool, error) {
+	out, err := g.GetObject(ctx, &s3.GetObjectInput{Bucket: &obj.Bucket, Key: &obj.Key, Range: aws.String("bytes=0-1")})
+	if err != nil {
+		return false, fmt.Errorf("%s: get first bytes: %w", obj, err)
+	}
+	defer out.Body.Close()
+	var magic [2]byte
+	n, _ := io.ReadFull(out.Body, magic[:])
+	return n == 2 && magic == [2]byte{0x1f, 0x8b}, nil
+}
+
+func openFile(obj Object) (body, int64, error) {
+	f, err := os.Open(obj.Key)
+	if err != nil {
+		return body{}, 0, err // *PathError already names the file
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return body{}, 0, err
+	}
+	b := body{r: f, close: f.Close}
+	if obj.Offset > 0 {
+		var magic [2]byte
+		n, _ := f.ReadAt(magic[:], 0)
+		if n < 2 || magic != [2]byte{0x1f, 0x8b} {
+			if _, err := f.Seek(obj.Offset, io.SeekStart); err != nil {
+				f.Close()
+				return body{}, 0, fmt.Errorf("%s: seek to %d: %w", obj, obj.Offset, err)
+			}
+			b.start = obj.Offset
+		}
+	}
+	return b, fi.Size(), nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
