@@ -3,16 +3,44 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build test test-short bench demo es-up es-down vet fmt-check clean
+.PHONY: all build lambdas test test-short bench demo es-up es-down vet fmt-check clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/logferry ./cmd/logferry
 
-# The whole suite, including the real Elasticsearch node and the in-process S3 server.
+# The Lambda bundles as `cdk deploy` ships them: provided.al2023 on arm64, binary named bootstrap.
+LAMBDA_ARCH ?= arm64
+lambdas:
+	for f in ingest reindex; do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+# Until the full demo lands: parse the fixtures in testdata/ into ECS documents, as the
+# Lambda would ship them (one JSON document per line on stdout, a summary on stderr).
+demo: build
+	@for f in testdata/*.log testdata/*.log.gz; do \
+	  echo "== $$f" >&2; $(BIN)/logferry parse "$$f" | head -n 2; \
+	done
+
+# The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
+# shared by every package through ES_URL, the in-process S3 server, the Logstash stand-in.
 test: vet fmt-check
-	$(GO) test -count=1 -timeout 15m ./...
+	@set -e; url=$$($(MAKE) -s es-up ES_DIR=tmp/es-test | tail -1); \
+	trap '$(MAKE) -s es-down ES_DIR=tmp/es-test' EXIT; \
+	echo "Elasticsearch for the tests: $$url"; \
+	ES_URL=$$url $(GO) test -count=1 -timeout 15m ./...
+
+# Benchmarks: parse+encode per format, the object→sink path, and logferry parse against
+# gzip -dc on a generated ≥ 200 MB .log.gz (scripts/bench-parse.sh). Compare runs with
+# benchstat: go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da old.txt new.txt
+BENCH_COUNT ?= 6
+bench:
+	@mkdir -p tmp; set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) \
+	  ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest | tee tmp/bench.txt
+	bash scripts/bench-parse.sh
 
 # Unit tests only (skips anything that needs a JVM).
 test-short:
