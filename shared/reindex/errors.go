@@ -44,8 +44,12 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorName is the stable name of err: the Name of the first *Error in its chain, or
-// ElasticsearchError for anything else (network, timeouts), which is worth a retry.
+// ElasticsearchError for anything else (network, timeouts), which is worth a retry; "" for
+// nil.
 func ErrorName(err error) string {
+	if err == nil {
+		return ""
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Name

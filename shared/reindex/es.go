@@ -326,6 +326,8 @@ func findTask(ctx context.Context, t esapi.Transport, from, to string) (id strin
 			map[string]any{"match_phrase": map[string]any{"task.description": taskDescription(from, to)}},
 		}}},
 	}
+	// A result stored a moment ago is not searchable before a refresh.
+	_ = do(ctx, t, "POST .tasks/_refresh", esapi.IndicesRefreshRequest{Index: []string{".tasks"}, IgnoreUnavailable: ptr(true)}, nil)
 	body, err := jsonBody(q)
 	if err != nil {
 		return "", false, err

@@ -519,11 +519,11 @@ func taskOutcome(t *taskResult, st *State) (p Progress, done bool, err error) {
 	case r.TimedOut:
 		return p, true, fail(ReindexFailed, "", "task %s timed out", st.TaskID)
 	}
-	written := r.Created + r.Updated
-	if st.Conflicts == "proceed" {
-		// Documents a lost earlier copy already wrote: op_type=create left them as they were.
-		written += r.VersionConflicts
-	}
+	// With op_type=create a version conflict is a document already in the destination (from
+	// a copy whose task was lost). A task started with conflicts=abort reports a conflict as
+	// a failure (caught above), so conflicts here come from conflicts=proceed: counted as
+	// present, and verify's _count comparison has the last word.
+	written := r.Created + r.Updated + r.VersionConflicts
 	if written != r.Total {
 		return p, true, fail(ReindexFailed, "", "task %s wrote %d of %d documents (created %d, updated %d, version conflicts %d, noops %d)",
 			st.TaskID, written, r.Total, r.Created, r.Updated, r.VersionConflicts, r.Noops)
