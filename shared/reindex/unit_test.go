@@ -93,19 +93,19 @@ func TestStepsRefuseBadStateWithoutCallingElasticsearch(t *testing.T) {
 	ctx := context.Background()
 	valid := State{Source: "logs", Dest: "logs-r1", Mode: ModeAlias, Run: "r1"}
 	cases := map[string]State{
-		"no step":              {Source: "logs"},
-		"unknown step":         {Step: "explode", Source: "logs"},
-		"wildcard source":      {Step: StepValidate, Source: "logs-*"},
-		"_all":                 {Step: StepValidate, Source: "_all"},
-		"dot source":           {Step: StepValidate, Source: ".security"},
-		"dest is source":       {Step: StepValidate, Source: "logs", Dest: "logs"},
-		"bad mode":             {Step: StepValidate, Source: "logs", Mode: "move"},
-		"bad run":              {Step: StepValidate, Source: "logs", Run: "Run 1"},
-		"negative rps":         {Step: StepValidate, Source: "logs", RequestsPerSecond: -5},
-		"mappings not object":  {Step: StepValidate, Source: "logs", Mappings: json.RawMessage(`[1]`)},
-		"settings not object":  {Step: StepValidate, Source: "logs", Settings: json.RawMessage(`"x"`)},
-		"settings set a block": {Step: StepValidate, Source: "logs", Settings: json.RawMessage(`{"index":{"blocks":{"write":true}}}`)},
-		"huge mappings":        {Step: StepValidate, Source: "logs", Mappings: json.RawMessage(`{"_meta":{"x":"` + strings.Repeat("a", MaxMappingsBytes) + `"}}`)},
+		"no step":               {Source: "logs"},
+		"unknown step":          {Step: "explode", Source: "logs"},
+		"wildcard source":       {Step: StepValidate, Source: "logs-*"},
+		"_all":                  {Step: StepValidate, Source: "_all"},
+		"dot source":            {Step: StepValidate, Source: ".security"},
+		"dest is source":        {Step: StepValidate, Source: "logs", Dest: "logs"},
+		"bad mode":              {Step: StepValidate, Source: "logs", Mode: "move"},
+		"bad run":               {Step: StepValidate, Source: "logs", Run: "Run 1"},
+		"negative rps":          {Step: StepValidate, Source: "logs", RequestsPerSecond: -5},
+		"mappings not object":   {Step: StepValidate, Source: "logs", Mappings: json.RawMessage(`[1]`)},
+		"settings not object":   {Step: StepValidate, Source: "logs", Settings: json.RawMessage(`"x"`)},
+		"settings set a block":  {Step: StepValidate, Source: "logs", Settings: json.RawMessage(`{"index":{"blocks":{"write":true}}}`)},
+		"huge mappings":         {Step: StepValidate, Source: "logs", Mappings: json.RawMessage(`{"_meta":{"x":"` + strings.Repeat("a", MaxMappingsBytes) + `"}}`)},
 		"preflight unvalidated": {Step: StepPreflight, Source: "logs"},
 		"block before preflight": func() State {
 			st := valid
