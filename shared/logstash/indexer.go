@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +68,7 @@ func NewIndexer(cfg Config) (Indexer, error) {
 		url:       u.String(),
 		ownClient: ownClient,
 		work:      make(chan *batch),
+		lock:      make(chan struct{}, 1),
 		flushStop: make(chan struct{}),
 		flushDone: make(chan struct{}),
 	}
@@ -120,7 +123,9 @@ type indexer struct {
 	authorization string
 	ownClient     bool
 
-	mu     sync.Mutex // guards cur and closed; held while Add waits for a worker
+	// lock guards cur and closed; it is a channel so that waiting for it honours a
+	// context, since Add holds it while it waits for a free worker.
+	lock   chan struct{}
 	cur    *batch
 	closed bool
 
@@ -181,8 +186,12 @@ func (ix *indexer) Add(ctx context.Context, doc []byte) error {
 	if err := checkDoc(doc); err != nil {
 		return err
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	select {
+	case ix.lock <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("logstash: add: waiting for a free worker: %w", ctx.Err())
+	}
+	defer ix.unlock()
 	if ix.closed {
 		return errClosed
 	}
@@ -209,6 +218,8 @@ func (ix *indexer) Add(ctx context.Context, doc []byte) error {
 }
 
 var errStopped = errors.New("stopped")
+
+func (ix *indexer) unlock() { <-ix.lock }
 
 // dispatchLocked hands the current batch to a worker, waiting for one to be free.
 func (ix *indexer) dispatchLocked(ctx context.Context, stop <-chan struct{}) error {
@@ -252,11 +263,15 @@ func (ix *indexer) flusher() {
 			return
 		case <-tick.C:
 		}
-		ix.mu.Lock()
+		select {
+		case ix.lock <- struct{}{}:
+		case <-ix.flushStop:
+			return
+		}
 		if ix.cur.len() > 0 && time.Since(ix.cur.first) >= ix.cfg.FlushInterval {
 			_ = ix.dispatchLocked(context.Background(), ix.flushStop)
 		}
-		ix.mu.Unlock()
+		ix.unlock()
 	}
 }
 
@@ -268,7 +283,14 @@ func (ix *indexer) Close(ctx context.Context) error {
 func (ix *indexer) close(ctx context.Context) error {
 	close(ix.flushStop)
 	<-ix.flushDone
-	ix.mu.Lock()
+	select {
+	case ix.lock <- struct{}{}:
+	case <-ctx.Done():
+		// Producers hold the lock waiting for busy workers: stop the workers' retries so
+		// they free up (dead-lettering what they hold), then take the lock.
+		ix.abort()
+		ix.lock <- struct{}{}
+	}
 	ix.closed = true
 	if ix.cur.len() > 0 {
 		if err := ix.dispatchLocked(ctx, nil); err != nil {
@@ -281,7 +303,7 @@ func (ix *indexer) close(ctx context.Context) error {
 			ix.report(res)
 		}
 	}
-	ix.mu.Unlock()
+	ix.unlock()
 	close(ix.work)
 	done := make(chan struct{})
 	go func() { ix.wg.Wait(); close(done) }()
@@ -386,6 +408,10 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 				"status", status, "body", se.Body, "docs", hi-lo, "content_type", ix.contentType)
 			break
 		}
+		if status == 0 && isCertError(lastErr) {
+			ix.cfg.Logger.Error("logstash: server certificate not trusted; set the CA with CACertPEM", "err", lastErr)
+			break
+		}
 		if !retryable(status) {
 			ix.cfg.Logger.Error("logstash: request failed permanently", "status", status, "err", lastErr)
 			break
@@ -421,6 +447,15 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 // errors, request timeouts and no answer at all (status 0).
 func retryable(status int) bool {
 	return status == 0 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
+}
+
+// isCertError reports a TLS verification failure, which no retry can fix.
+func isCertError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
 // backoff is the full-jitter exponential backoff: uniform in [0, min(max, base·2^n)).

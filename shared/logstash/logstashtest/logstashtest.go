@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/http"
@@ -96,6 +97,9 @@ type Server struct {
 	opts    Options
 	srv     *httptest.Server
 	pending atomic.Int64
+	conns   atomic.Int64
+	gate    chan struct{} // closed while not paused
+
 
 	mu         sync.Mutex
 	faults     []Fault
@@ -110,7 +114,9 @@ type Server struct {
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := newServer(opts)
-	s.srv = httptest.NewServer(s)
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = s.connState
+	s.srv.Start()
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
@@ -121,7 +127,11 @@ func New(t testing.TB, opts Options) *Server {
 func NewTLS(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := newServer(opts)
-	s.srv = httptest.NewTLSServer(s)
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = s.connState
+	// Clients that refuse the certificate are expected in tests; do not log them.
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.srv.StartTLS()
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
@@ -140,15 +150,60 @@ func newServer(opts Options) *Server {
 	if opts.Codecs == nil {
 		opts.Codecs = map[string]string{"application/json": "json"}
 	}
+	gate := make(chan struct{})
+	close(gate)
 	return &Server{
+		gate:       gate,
 		opts:       opts,
 		docs:       map[string]json.RawMessage{},
 		deliveries: map[string]int{},
 	}
 }
 
+func (s *Server) connState(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		s.conns.Add(1)
+	}
+}
+
+// Connections returns how many TCP connections clients opened.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
+
+// Pending returns how many requests are being handled now.
+func (s *Server) Pending() int { return int(s.pending.Load()) }
+
+// Pause makes requests wait (as pending) until Resume; it simulates a stalled pipeline.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.gate:
+		s.gate = make(chan struct{})
+	default:
+	}
+}
+
+// Resume lets paused and new requests proceed.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.gate:
+	default:
+		close(s.gate)
+	}
+}
+
+// ClearScript drops the faults not played yet.
+func (s *Server) ClearScript() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
 // Close stops the server; it is safe to call more than once.
 func (s *Server) Close() {
+	s.Resume()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -276,6 +331,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Hold > 0 {
 		time.Sleep(s.opts.Hold)
 	}
+	s.mu.Lock()
+	gate := s.gate
+	s.mu.Unlock()
+	<-gate
 	fault, faulty := s.nextFault()
 	if faulty && fault.Reset {
 		s.reset(w, r, &rec)
@@ -324,8 +383,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	push := len(events)
 	if faulty && fault.Status != 0 && fault.Push >= 0 && fault.Push < push {
 		push = fault.Push
-	} else if faulty && fault.Status != 0 && fault.Push == 0 {
-		push = 0
 	}
 	s.store(events[:push])
 	switch {
