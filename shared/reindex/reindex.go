@@ -69,13 +69,17 @@ func New(t esapi.Transport, cfg Config) *Steps {
 	return &Steps{t: t, cfg: cfg, log: cfg.Logger}
 }
 
-// Do runs one step: st.Step, or st.Next when Step is empty. It returns the state for the
+// Do runs one step: st.Step, or st.Next when Step is empty, or validate for a new request
+// (neither set, no phase). It returns the state for the
 // next step. On error it returns the input state unchanged (as Step Functions keeps the
 // input of a failed Task) and an error whose ErrorName is stable.
 func (s *Steps) Do(ctx context.Context, st State) (State, error) {
 	step := st.Step
 	if step == "" {
 		step = st.Next
+	}
+	if step == "" && st.Phase == "" {
+		step = StepValidate // a new request, e.g. a state machine's execution input
 	}
 	in := st
 	out, err := s.do(ctx, step, st)

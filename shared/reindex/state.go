@@ -68,7 +68,8 @@ const (
 // the progress fields for anything destructive: it asks Elasticsearch again.
 type State struct {
 	// Step is the step to run. Empty means Next, so a state machine can feed each step's
-	// output straight into the next invocation.
+	// output straight into the next invocation; with Next empty too, a request without a
+	// Phase starts at validate.
 	Step Step `json:"step,omitempty"`
 
 	// Source is the index to reindex. It may be an alias that points at exactly one index.

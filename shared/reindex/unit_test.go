@@ -93,7 +93,6 @@ func TestStepsRefuseBadStateWithoutCallingElasticsearch(t *testing.T) {
 	ctx := context.Background()
 	valid := State{Source: "logs", Dest: "logs-r1", Mode: ModeAlias, Run: "r1"}
 	cases := map[string]State{
-		"no step":               {Source: "logs"},
 		"unknown step":          {Step: "explode", Source: "logs"},
 		"wildcard source":       {Step: StepValidate, Source: "logs-*"},
 		"_all":                  {Step: StepValidate, Source: "_all"},
