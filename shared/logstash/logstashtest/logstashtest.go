@@ -100,7 +100,6 @@ type Server struct {
 	conns   atomic.Int64
 	gate    chan struct{} // closed while not paused
 
-
 	mu         sync.Mutex
 	faults     []Fault
 	docs       map[string]json.RawMessage
