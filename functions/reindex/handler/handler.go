@@ -1,0 +1,205 @@
+// Package handler adapts the reindex steps to Lambda: one invocation runs one step, chosen
+// by the event's "step" (or "next"), and returns the small State the next Step Functions
+// state passes on.
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/logferry/logferry/shared/reindex"
+)
+
+// Environment variables the handler reads.
+const (
+	EnvURL       = "ES_URL"        // required: https://host:9200 (http only for local nodes)
+	EnvUsername  = "ES_USERNAME"   // basic auth, with ES_PASSWORD
+	EnvPassword  = "ES_PASSWORD"   //
+	EnvAPIKey    = "ES_API_KEY"    // base64 API key (id:key encoded), instead of basic auth
+	EnvSecretARN = "ES_SECRET_ARN" // Secrets Manager secret: {"username","password"} or {"api_key"}
+	EnvCACert    = "ES_CA_CERT"    // PEM file of the CA that signed the cluster's certificate
+	EnvPoll      = "REINDEX_POLL_SECONDS"
+)
+
+// Secrets is the one Secrets Manager call the handler makes; tests pass a fake for AWS.
+type Secrets interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// Options are what New takes besides the environment.
+type Options struct {
+	// Secrets reads ES_SECRET_ARN. Default: a Secrets Manager client from the default AWS
+	// configuration, made only when ES_SECRET_ARN is set.
+	Secrets Secrets
+	// Logger receives one line per step. Credentials are never logged. Default: discard.
+	Logger *slog.Logger
+}
+
+// Handler runs reindex steps for Lambda.
+type Handler struct {
+	steps *reindex.Steps
+	log   *slog.Logger
+}
+
+// New builds a Handler from the environment (see the Env constants).
+func New(ctx context.Context, getenv func(string) string) (*Handler, error) {
+	return NewWithOptions(ctx, getenv, Options{})
+}
+
+// NewWithOptions is New with a Secrets Manager client and logger of the caller's choice.
+func NewWithOptions(ctx context.Context, getenv func(string) string, o Options) (*Handler, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cfg, auth, err := clientConfig(ctx, getenv, &o)
+	if err != nil {
+		return nil, err
+	}
+	es, err := elasticsearch.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch client: %w", err)
+	}
+	rc := reindex.Config{Logger: o.Logger}
+	if v := getenv(EnvPoll); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3600 {
+			return nil, fmt.Errorf("%s=%q: want whole seconds from 1 to 3600", EnvPoll, v)
+		}
+		rc.PollInterval = time.Duration(n) * time.Second
+	}
+	o.Logger.Info("reindex handler ready", "es_url", redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
+	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
+}
+
+// clientConfig turns the environment into an elasticsearch.Config; auth names the method
+// for the log.
+func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (cfg elasticsearch.Config, auth string, err error) {
+	raw := strings.TrimSpace(getenv(EnvURL))
+	if raw == "" {
+		return cfg, "", fmt.Errorf("%s is not set: give the cluster URL, e.g. https://search.example.com:9200", EnvURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return cfg, "", fmt.Errorf("%s=%q: want http(s)://host[:port]", EnvURL, redact(raw))
+	}
+	if u.User != nil {
+		return cfg, "", fmt.Errorf("%s must not carry credentials: use %s/%s, %s or %s", EnvURL, EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
+	}
+	cfg.Addresses = []string{strings.TrimRight(raw, "/")}
+
+	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
+	methods := 0
+	for _, set := range []bool{user != "" || pass != "", key != "", arn != ""} {
+		if set {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return cfg, "", fmt.Errorf("set only one of %s/%s, %s and %s", EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
+	}
+	switch {
+	case user != "" || pass != "":
+		if user == "" || pass == "" {
+			return cfg, "", fmt.Errorf("%s and %s go together", EnvUsername, EnvPassword)
+		}
+		cfg.Username, cfg.Password, auth = user, pass, "basic"
+	case key != "":
+		cfg.APIKey, auth = key, "api_key"
+	case arn != "":
+		if cfg.Username, cfg.Password, cfg.APIKey, err = fromSecret(ctx, arn, o); err != nil {
+			return cfg, "", err
+		}
+		auth = "secret"
+	default:
+		auth = "none"
+	}
+	if p := getenv(EnvCACert); p != "" {
+		pem, err := os.ReadFile(p)
+		if err != nil {
+			return cfg, "", fmt.Errorf("%s: %w", EnvCACert, err)
+		}
+		if !bytes.Contains(pem, []byte("-----BEGIN CERTIFICATE-----")) {
+			return cfg, "", fmt.Errorf("%s=%s holds no PEM certificate", EnvCACert, p)
+		}
+		cfg.CACert = pem
+	}
+	return cfg, auth, nil
+}
+
+// fromSecret reads {"username","password"} or {"api_key"} from Secrets Manager. Errors name
+// the secret and the fields, never the values.
+func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key string, err error) {
+	if o.Secrets == nil {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return "", "", "", fmt.Errorf("AWS configuration for %s: %w", EnvSecretARN, err)
+		}
+		o.Secrets = secretsmanager.NewFromConfig(awsCfg)
+	}
+	out, err := o.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return "", "", "", fmt.Errorf("read secret %s: %w", arn, err)
+	}
+	if out.SecretString == nil {
+		return "", "", "", fmt.Errorf("secret %s has no string value (want JSON)", arn)
+	}
+	var s struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		APIKey   string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(*out.SecretString), &s); err != nil {
+		return "", "", "", fmt.Errorf("secret %s is not a JSON object with username/password or api_key", arn)
+	}
+	switch {
+	case s.APIKey != "" && s.Username == "" && s.Password == "":
+		return "", "", s.APIKey, nil
+	case s.APIKey == "" && s.Username != "" && s.Password != "":
+		return s.Username, s.Password, "", nil
+	}
+	return "", "", "", fmt.Errorf(`secret %s: want {"username","password"} or {"api_key"}`, arn)
+}
+
+// redact drops anything that could be a credential from a URL before it is logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
+// Handle runs one step. The event is a reindex.State; unknown fields are refused so a typo
+// ("sorce") fails loudly. Errors are reported with their stable names as errorType
+// (InvalidRequest, NotOurs, ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete,
+// ElasticsearchError) for Step Functions Retry/Catch: aws-lambda-go takes errorType from
+// the Go type name unless the error is a messages.InvokeResponse_Error, so that is what
+// Handle returns.
+func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (reindex.State, error) {
+	var st reindex.State
+	d := json.NewDecoder(bytes.NewReader(event))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&st); err != nil {
+		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.InvalidRequest, Message: "reindex event: " + err.Error()}
+	}
+	out, err := h.steps.Do(ctx, st)
+	if err != nil {
+		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.ErrorName(err), Message: err.Error()}
+	}
+	return out, nil
+}
