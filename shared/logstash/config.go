@@ -118,6 +118,12 @@ const (
 	defaultMaxRetries       = 8
 )
 
+// Validate reports what NewIndexer would refuse in cfg, without starting anything.
+func (cfg Config) Validate() error {
+	_, _, err := cfg.withDefaults()
+	return err
+}
+
 // withDefaults validates cfg and fills in its defaults.
 func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if cfg.URL == "" {

@@ -706,3 +706,12 @@ func TestStandInHoldsDocumentsAsJSON(t *testing.T) {
 		t.Fatalf("doc(7) = %s (%v)", doc(7), err)
 	}
 }
+
+func TestValidateMatchesNewIndexer(t *testing.T) {
+	if err := (logstash.Config{URL: "http://x:8080"}).Validate(); err != nil {
+		t.Errorf("Validate(good) = %v", err)
+	}
+	if err := (logstash.Config{URL: "http://x", Codec: "csv"}).Validate(); err == nil || !strings.Contains(err.Error(), "unknown Codec") {
+		t.Errorf("Validate(bad codec) = %v", err)
+	}
+}
