@@ -247,19 +247,24 @@ func TestCountMismatchIsNeverSuccess(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
-	for _, tc := range []struct {
+	type tweak struct {
 		name  string
 		tweak func(dest string)
-	}{
-		{"extra", func(dest string) { n.ok("PUT", "/"+dest+"/_doc/intruder", map[string]any{"n": 5}) }},
-		{"missing", func(dest string) { n.ok("DELETE", "/"+dest+"/_doc/d7", nil) }},
-	} {
+	}
+	var cases []tweak
+	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
+		cases = append(cases,
+			tweak{string(mode) + "/extra", func(dest string) { n.ok("PUT", "/"+dest+"/_doc/intruder", map[string]any{"n": 5}) }},
+			tweak{string(mode) + "/missing", func(dest string) { n.ok("DELETE", "/"+dest+"/_doc/d7", nil) }})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &node{t: t, es: n.es}
 			p := n.names("count")
 			src := p + "-logs"
 			n.seed(src, 50)
-			st := stepTo(t, ctx, s, State{Source: src, Mappings: longMapping, Run: "r1"}, StepVerify)
+			mode := Mode(strings.Split(tc.name, "/")[0])
+			st := stepTo(t, ctx, s, State{Source: src, Mappings: longMapping, Run: "r1", Mode: mode}, StepVerify)
 			tc.tweak(st.Dest)
 
 			_, err := s.Do(ctx, st)
@@ -532,4 +537,33 @@ func TestValidateRefusesExistingDestination(t *testing.T) {
 	n.ok("POST", "/_aliases", map[string]any{"actions": []any{map[string]any{"add": map[string]any{"index": p + "-b", "alias": p + "-al"}}}})
 	_, err = Run(ctx, s, State{Source: p + "-al", Run: "r6"})
 	mustName(t, err, InvalidRequest)
+}
+
+// A second run on the same name reindexes the index the alias from the first run points at,
+// and moves the alias (with the other aliases) again.
+func TestRunTwiceThroughTheAlias(t *testing.T) {
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := context.Background()
+	p := n.names("twice")
+	src := p + "-logs"
+	n.seed(src, 33)
+	n.addAliases(src, p+"-read", p+"-write")
+	if _, err := Run(ctx, s, State{Source: src, Mappings: longMapping, Run: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Run(ctx, s, State{Source: src, Run: "r2", Settings: json.RawMessage(`{"index":{"number_of_shards":2}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SourceIndex != src+"-r1" {
+		t.Errorf("source_index = %q, want the first copy", st.SourceIndex)
+	}
+	if got := n.resolve(src); !slices.Equal(got, []string{src + "-r2"}) || n.exists(src+"-r1") {
+		t.Errorf("%s resolves to %v; first copy still exists: %v", src, got, n.exists(src+"-r1"))
+	}
+	if n.count(src) != 33 || n.fieldType(src+"-r2", "n") != "long" || n.setting(src+"-r2", "index.number_of_shards") != "2" {
+		t.Errorf("count %d, type %q, shards %q", n.count(src), n.fieldType(src+"-r2", "n"), n.setting(src+"-r2", "index.number_of_shards"))
+	}
+	n.checkAliases(src+"-r2", p+"-read", p+"-write")
 }

@@ -58,9 +58,17 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 	}
 
 	if from == nil && st.Mode == ModeAlias {
-		s.log.InfoContext(ctx, "reindex rollback: the swap is done; nothing to roll back", "source", st.Source, "copy", st.To)
-		st.Status = StatusSwapped
-		return nil
+		infos, err := getIndex(ctx, s.t, st.Source)
+		if err != nil {
+			return err
+		}
+		if len(infos) == 1 && infos[0].Name == st.To {
+			s.log.InfoContext(ctx, "reindex rollback: the swap is done; nothing to roll back", "source", st.Source, "copy", st.To)
+			st.Status = StatusSwapped
+			return nil
+		}
+		s.log.WarnContext(ctx, "reindex rollback: the source is gone without a swap (deleted by someone else?); the copy is kept",
+			"source", st.From, "copy", st.To)
 	}
 	if st.Mode == ModeRenameBack {
 		if err := s.keepNameReachable(ctx, st); err != nil {
