@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/logferry/logferry/shared/config"
+	"github.com/logferry/logferry/shared/logstash"
+)
+
+func init() {
+	register(&command{
+		name:    "replay",
+		usage:   "[flags] SOURCE --to URL   (SOURCE: a dead-letter directory or s3://bucket/prefix/)",
+		summary: "send dead-lettered batches to Logstash again, deleting each one once delivered",
+		run:     runReplay,
+	})
+}
+
+func runReplay(ctx context.Context, e *env, args []string) error {
+	c := commands["replay"]
+	fs := newFlagSet(e, c)
+	to := fs.String("to", "", "Logstash http input URL (default $LOGSTASH_URL)")
+	batchDocs := fs.Int("batch-docs", 0, "documents per request (default $LOGSTASH_BATCH_DOCS or 500)")
+	concurrency := fs.Int("concurrency", 0, "requests in flight (default $LOGSTASH_CONCURRENCY or 3)")
+	dryRun := fs.Bool("dry-run", false, "list the stored batches and send nothing")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usagef("no SOURCE given")
+	case len(pos) > 1:
+		return usagef("one SOURCE at a time, got %d: %s", len(pos), strings.Join(pos, " "))
+	}
+	source := pos[0]
+
+	src, err := replaySource(ctx, e, source)
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		return listDeadLetters(ctx, e, src)
+	}
+
+	set := map[string]string{}
+	if *to != "" {
+		set["LOGSTASH_URL"] = *to
+	}
+	if *batchDocs > 0 {
+		set["LOGSTASH_BATCH_DOCS"] = fmt.Sprint(*batchDocs)
+	}
+	if *concurrency > 0 {
+		set["LOGSTASH_CONCURRENCY"] = fmt.Sprint(*concurrency)
+	}
+	cfg, err := config.LoadIngest(overlay(e.Getenv, set))
+	if err != nil {
+		if e.Getenv("LOGSTASH_URL") == "" && *to == "" {
+			return usagef("no Logstash URL: give --to URL or set LOGSTASH_URL")
+		}
+		return err
+	}
+	if cfg.Credentials != "" {
+		return errors.New("LOGSTASH_CREDENTIALS is for the Lambda; locally set LOGSTASH_USERNAME/LOGSTASH_PASSWORD or LOGSTASH_API_KEY")
+	}
+	sink := logstash.Config{
+		URL:            cfg.LogstashURL,
+		Username:       cfg.Username,
+		Password:       cfg.Password,
+		APIKey:         cfg.APIKey,
+		BatchDocs:      cfg.BatchDocs,
+		BatchBytes:     cfg.BatchBytes,
+		Workers:        cfg.Concurrency,
+		Codec:          logstash.Codec(cfg.Codec),
+		DisableGzip:    !cfg.Gzip,
+		RequestTimeout: cfg.RequestTimeout,
+		Logger:         e.Logger,
+	}
+	if cfg.MaxRetries > 0 {
+		sink.MaxRetries = cfg.MaxRetries
+	}
+	if cfg.CACertFile != "" {
+		if sink.CACertPEM, err = os.ReadFile(cfg.CACertFile); err != nil {
+			return fmt.Errorf("LOGSTASH_CA_CERT: %w", err)
+		}
+	}
+	if err := sink.Validate(); err != nil {
+		return err
+	}
+
+	st, err := logstash.Replay(ctx, src, sink)
+	fmt.Fprintf(e.Stderr, "replay %s: %d batches found, %d delivered and deleted, %d kept; %d of %d documents acknowledged\n",
+		src, st.Batches, st.Replayed, st.Kept, st.Sent, st.Docs)
+	if err != nil {
+		if st.Kept > 0 {
+			return fmt.Errorf("%d batches kept in %s (run replay again once the cause is fixed):\n  %s",
+				st.Kept, src, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		}
+		return err
+	}
+	return nil
+}
+
+// replaySource opens SOURCE: s3://bucket/prefix/ or an existing directory.
+func replaySource(ctx context.Context, e *env, source string) (interface {
+	logstash.DeadLetterSource
+	fmt.Stringer
+}, error) {
+	if rest, ok := strings.CutPrefix(source, "s3://"); ok {
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return nil, usagef("%s: no bucket", source)
+		}
+		s3c, err := newS3Client(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return logstash.NewS3Source(s3c, bucket, prefix)
+	}
+	if strings.Contains(source, "://") {
+		return nil, usagef("%s: want a directory or s3://bucket/prefix/", source)
+	}
+	// NewDir would create a missing directory; a typo must not look like "nothing to replay".
+	fi, err := os.Stat(source)
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("dead-letter directory %s: not a directory", source)
+	}
+	return logstash.NewDir(source)
+}
+
+func listDeadLetters(ctx context.Context, e *env, src logstash.DeadLetterSource) error {
+	names, err := src.List(ctx)
+	if err != nil {
+		return err
+	}
+	docs, bad := 0, 0
+	for _, n := range names {
+		b, err := src.Get(ctx, n)
+		if err != nil {
+			bad++
+			fmt.Fprintf(e.Stdout, "%s\tunreadable: %v\n", n, err)
+			continue
+		}
+		docs += len(b.Docs)
+		fmt.Fprintf(e.Stdout, "%s\t%d docs\tstatus %d\tattempts %d\t%s\n", n, len(b.Docs), b.Status, b.Attempts, b.Err)
+	}
+	fmt.Fprintf(e.Stderr, "%d batches, %d documents, %d unreadable\n", len(names), docs, bad)
+	return nil
+}
