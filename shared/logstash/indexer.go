@@ -72,9 +72,9 @@ func NewIndexer(cfg Config) (Indexer, error) {
 		flushStop: make(chan struct{}),
 		flushDone: make(chan struct{}),
 	}
-	ix.contentType = "application/json"
+	ix.contentType, ix.sep = "application/json", ','
 	if cfg.Codec == CodecJSONLines {
-		ix.contentType = "application/x-ndjson"
+		ix.contentType, ix.sep = "application/x-ndjson", '\n'
 	}
 	switch {
 	case cfg.APIKey != "":
@@ -94,11 +94,12 @@ func NewIndexer(cfg Config) (Indexer, error) {
 
 var errClosed = errors.New("logstash: Add after Close")
 
-// batch holds documents back to back, each followed by '\n', so a json_lines body is
-// a plain slice of it and splitting needs no copy.
+// batch holds documents back to back, each followed by the codec's separator (',' for
+// json, '\n' for json_lines), so that a request body is one slice of it between brackets
+// or as is, and splitting a batch needs no copy.
 type batch struct {
 	buf   []byte
-	ends  []int // index of each document's '\n'
+	ends  []int // index of each document's separator
 	first time.Time
 }
 
@@ -113,13 +114,21 @@ func (b *batch) start(i int) int {
 
 func (b *batch) doc(i int) []byte { return b.buf[b.start(i):b.ends[i]] }
 
-// lines returns documents lo..hi-1 as NDJSON, with the final newline.
-func (b *batch) lines(lo, hi int) []byte { return b.buf[b.start(lo) : b.ends[hi-1]+1] }
+// span returns documents lo..hi-1 with the separators between them, and after the last
+// one when withLast.
+func (b *batch) span(lo, hi int, withLast bool) []byte {
+	end := b.ends[hi-1]
+	if withLast {
+		end++
+	}
+	return b.buf[b.start(lo):end]
+}
 
 type indexer struct {
 	cfg           Config
 	url           string
 	contentType   string
+	sep           byte // written after each document in a batch
 	authorization string
 	ownClient     bool
 
@@ -206,7 +215,7 @@ func (ix *indexer) Add(ctx context.Context, doc []byte) error {
 		b.first = time.Now()
 	}
 	b.buf = append(b.buf, doc...)
-	b.buf = append(b.buf, '\n')
+	b.buf = append(b.buf, ix.sep)
 	b.ends = append(b.ends, len(b.buf)-1)
 	ix.added.Add(1)
 	if b.len() >= ix.cfg.BatchDocs || len(b.buf) >= ix.cfg.BatchBytes {
@@ -543,16 +552,11 @@ func (ix *indexer) encode(b *batch, lo, hi int) *bytes.Buffer {
 	}
 	// Writes to a bytes.Buffer or a gzip.Writer over one cannot fail.
 	if ix.cfg.Codec == CodecJSONLines {
-		w.Write(b.lines(lo, hi))
+		w.Write(b.span(lo, hi, true))
 	} else {
-		w.Write([]byte{'['})
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				w.Write([]byte{','})
-			}
-			w.Write(b.doc(i))
-		}
-		w.Write([]byte{']'})
+		w.Write(openBracket)
+		w.Write(b.span(lo, hi, false))
+		w.Write(closeBracket)
 	}
 	if zw != nil {
 		zw.Close()
@@ -560,6 +564,8 @@ func (ix *indexer) encode(b *batch, lo, hi int) *bytes.Buffer {
 	}
 	return buf
 }
+
+var openBracket, closeBracket = []byte{'['}, []byte{']'}
 
 func (ix *indexer) putBody(buf *bytes.Buffer) {
 	// Do not keep a buffer grown by an unusually large batch.
