@@ -55,8 +55,9 @@ type Config struct {
 	Headers http.Header
 
 	// HTTPClient sends the requests. Default: a client with its own keep-alive
-	// transport (Workers idle connections) using CACertPEM/TLSConfig; when set, those
-	// TLS fields are ignored and the client's own timeouts apply as well.
+	// transport (Workers idle connections) using CACertPEM/TLSConfig, which does not
+	// follow redirects; when set, those TLS fields are ignored, and the client should
+	// not follow redirects either (a 302 would turn the POST into a GET).
 	HTTPClient *http.Client
 	// CACertPEM adds PEM certificates to the system roots, for a private CA. Default none.
 	CACertPEM []byte
@@ -212,7 +213,12 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 		if err != nil {
 			return cfg, nil, err
 		}
-		cfg.HTTPClient = &http.Client{Transport: tr}
+		cfg.HTTPClient = &http.Client{
+			Transport: tr,
+			// A followed 301/302 turns the POST into a bodyless GET that the input would
+			// answer 200: documents lost yet counted sent. A redirect is a failure instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	return cfg, u, nil
 }

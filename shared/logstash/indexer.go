@@ -502,6 +502,7 @@ func (ix *indexer) post(body []byte) (int, error) {
 		return 0, fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Content-Type", ix.contentType)
+	req.Header.Set("User-Agent", "logferry")
 	if !ix.cfg.DisableGzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

@@ -715,3 +715,24 @@ func TestValidateMatchesNewIndexer(t *testing.T) {
 		t.Errorf("Validate(bad codec) = %v", err)
 	}
 }
+
+func TestRedirectIsAFailureNotASuccess(t *testing.T) {
+	target := logstashtest.New(t, logstashtest.Options{})
+	redirector := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL, http.StatusFound)
+	})
+	srv := httptestServer(t, redirector)
+	ix := newIndexer(t, logstash.Config{URL: srv})
+	addAll(t, ix, 0, 5)
+	err := ix.Close(context.Background())
+	var se *logstash.StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusFound {
+		t.Fatalf("Close = %v; want the 302 as a failure", err)
+	}
+	if st := ix.Stats(); st.Sent != 0 || st.Lost != 5 {
+		t.Errorf("stats %+v; a redirect must not count as sent", st)
+	}
+	if len(target.Requests()) != 0 {
+		t.Errorf("the redirect was followed")
+	}
+}
