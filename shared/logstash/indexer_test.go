@@ -736,3 +736,21 @@ func TestRedirectIsAFailureNotASuccess(t *testing.T) {
 		t.Errorf("the redirect was followed")
 	}
 }
+
+func TestStalledPipelineAnswers429UntilItRecovers(t *testing.T) {
+	srv := logstashtest.New(t, logstashtest.Options{BlockTimeout: 20 * time.Millisecond})
+	srv.Pause()
+	ix := newIndexer(t, logstash.Config{URL: srv.URL, BatchDocs: 20, Workers: 2, MaxRetries: 1000,
+		BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
+	addAll(t, ix, 0, 40) // both workers now retry against a stalled pipeline
+	time.Sleep(150 * time.Millisecond)
+	srv.Resume()
+	addAll(t, ix, 40, 100)
+	if err := ix.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	assertExactlyOnce(t, srv, 0, 100)
+	if st := ix.Stats(); st.Throttled == 0 || st.Throttled != st.Retries {
+		t.Errorf("stats %+v; want 429s, each retried", st)
+	}
+}

@@ -45,6 +45,9 @@ type Options struct {
 	// one event holding the body as "message". Default {"application/json": "json"},
 	// the plugin's default.
 	Codecs map[string]string
+	// BlockTimeout is how long a request may wait while the server is paused before it
+	// gets 429, as the input answers when its queue stays blocked. Default 10s, the input's.
+	BlockTimeout time.Duration
 	// Hold delays every request (after it counts as pending), to make pending requests
 	// pile up. Default 0.
 	Hold time.Duration
@@ -142,6 +145,9 @@ func newServer(opts Options) *Server {
 	}
 	if opts.MaxPendingRequests <= 0 {
 		opts.MaxPendingRequests = 200
+	}
+	if opts.BlockTimeout <= 0 {
+		opts.BlockTimeout = 10 * time.Second
 	}
 	if opts.ResponseCode == 0 {
 		opts.ResponseCode = http.StatusOK
@@ -333,7 +339,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	gate := s.gate
 	s.mu.Unlock()
-	<-gate
+	blocked := time.NewTimer(s.opts.BlockTimeout)
+	select {
+	case <-gate:
+		blocked.Stop()
+	case <-blocked.C:
+		io.Copy(io.Discard, r.Body)
+		s.answer(w, &rec, http.StatusTooManyRequests, "Too Many Requests", true)
+		return
+	}
 	fault, faulty := s.nextFault()
 	if faulty && fault.Reset {
 		s.reset(w, r, &rec)

@@ -181,3 +181,16 @@ func TestScriptedFaults(t *testing.T) {
 		t.Errorf("status counts %v", c)
 	}
 }
+
+func TestBlockedTooLong429(t *testing.T) {
+	s := logstashtest.New(t, logstashtest.Options{BlockTimeout: 50 * time.Millisecond})
+	s.Pause()
+	start := time.Now()
+	resp, _ := post(t, s.URL, "application/json", "", []byte(two))
+	if resp.StatusCode != 429 || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("blocked request: %d after %s; want 429 after the block timeout", resp.StatusCode, time.Since(start))
+	}
+	if len(s.Docs()) != 0 {
+		t.Error("blocked request stored events")
+	}
+}
