@@ -115,12 +115,18 @@ type Server struct {
 // New starts a stand-in that stops when the test ends.
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
+	s := Start(opts)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a stand-in outside a test (examples, local experiments); call Close.
+func Start(opts Options) *Server {
 	s := newServer(opts)
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Config.ConnState = s.connState
 	s.srv.Start()
 	s.URL = s.srv.URL
-	t.Cleanup(s.Close)
 	return s
 }
 
