@@ -224,13 +224,13 @@ func (s *Steps) block(ctx context.Context, st *State) error {
 	return nil
 }
 
-// dropSettings are settings of an existing index that a new index must not copy.
-var dropSettings = []string{"index.uuid", "index.creation_date", "index.provided_name", "index.version.",
-	"index.blocks.", "index.routing.allocation.initial_recovery.", "index.resize.", "index.verified_before_close",
-	"index.frozen", "index.search.throttled", "index.history.uuid", "index.shrink."}
-
+// copyable tells whether a new index may take this setting from an existing one: not the
+// identity, history and blocks of the old index (the list Kibana's upgrade assistant drops).
 func copyable(key string) bool {
-	for _, d := range dropSettings {
+	drop := [...]string{"index.uuid", "index.creation_date", "index.provided_name", "index.version.",
+		"index.blocks.", "index.routing.allocation.initial_recovery.", "index.resize.", "index.verified_before_close",
+		"index.frozen", "index.search.throttled", "index.history.uuid", "index.shrink."}
+	for _, d := range drop {
 		if key == d || strings.HasSuffix(d, ".") && strings.HasPrefix(key, d) {
 			return false
 		}
