@@ -1,0 +1,209 @@
+package elblog
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxDepth bounds object nesting in a document (aws.elb.backend.http.response is the deepest).
+const maxDepth = 8
+
+// writer appends one JSON document to b. Objects are opened lazily, on their first
+// member, so an object whose fields are all absent is omitted without look-ahead.
+type writer struct {
+	b       []byte
+	depth   int              // current level; 0 is the document itself
+	opened  int              // deepest level whose "{" has been written
+	keys    [maxDepth]string // keys of the levels not yet opened
+	members [maxDepth]int    // members written at each level
+}
+
+func (w *writer) begin(dst []byte) {
+	w.b = append(dst, '{')
+	w.depth, w.opened = 0, 0
+	w.members[0] = 0
+}
+
+func (w *writer) finish() []byte {
+	w.b = append(w.b, '}')
+	return w.b
+}
+
+// obj starts a nested object; it only reaches the output if a member is written.
+func (w *writer) obj(key string) {
+	w.depth++
+	w.keys[w.depth] = key
+	w.members[w.depth] = 0
+}
+
+func (w *writer) end() {
+	if w.opened == w.depth {
+		w.b = append(w.b, '}')
+		w.opened--
+	}
+	w.depth--
+}
+
+// key writes the pending object openings, the separator and "key":.
+func (w *writer) key(k string) {
+	w.open()
+	w.sep()
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
+// open writes the openings of the pending objects down to the current level.
+func (w *writer) open() {
+	for w.opened < w.depth {
+		w.sep()
+		w.opened++
+		w.b = append(w.b, '"')
+		w.b = append(w.b, w.keys[w.opened]...)
+		w.b = append(w.b, '"', ':', '{')
+	}
+}
+
+func (w *writer) sep() {
+	if w.members[w.opened] > 0 {
+		w.b = append(w.b, ',')
+	}
+	w.members[w.opened]++
+}
+
+// rawMember appends a precomputed `"key":value` fragment.
+func (w *writer) rawMember(frag []byte) {
+	w.open()
+	w.sep()
+	w.b = append(w.b, frag...)
+}
+
+// str writes a string member; nil (absent) writes nothing.
+func (w *writer) str(k string, v []byte) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = appendString(w.b, v)
+}
+
+func (w *writer) strConst(k, v string) {
+	w.key(k)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, v...)
+	w.b = append(w.b, '"')
+}
+
+// num writes a member whose value the parser validated as a JSON number.
+func (w *writer) num(k string, v []byte) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, v...)
+}
+
+func (w *writer) int(k string, v int64) {
+	w.key(k)
+	w.b = strconv.AppendInt(w.b, v, 10)
+}
+
+// list writes v split on sep as an array of strings; nil writes nothing.
+func (w *writer) list(k string, v []byte, sep byte, trimQuotes bool) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, '[')
+	for i := 0; ; i++ {
+		j := indexByte(v, sep)
+		item := v
+		if j >= 0 {
+			item = v[:j]
+		}
+		if trimQuotes {
+			item = trimQuote(item)
+		}
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendString(w.b, item)
+		if j < 0 {
+			break
+		}
+		v = v[j+1:]
+	}
+	w.b = append(w.b, ']')
+}
+
+func trimQuote(b []byte) []byte {
+	if len(b) > 0 && b[0] == '"' {
+		b = b[1:]
+	}
+	if len(b) > 0 && b[len(b)-1] == '"' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// safeASCII marks bytes that go into a JSON string unchanged.
+var safeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a quoted JSON string. Invalid UTF-8 becomes U+FFFD so the
+// document is always valid JSON (Elasticsearch rejects documents with broken UTF-8).
+func appendString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
