@@ -521,3 +521,39 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Both workflow inputs run to the end through the handler alone, feeding each output back
+// in as the state machine does (Choice on next; Wait wait_seconds while status is running).
+func TestWorkflowsThroughTheHandler(t *testing.T) {
+	for _, name := range []string{"workflow", "workflow-rename-back"} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t, strings.ReplaceAll(name, "workflow", "wf"))
+			r.seed(false)
+			st := r.mustInvoke(name, r.event(name))
+			invocations := 1
+			for st.Next != "" {
+				if st.Status == reindex.StatusRunning {
+					if st.WaitSeconds != 1 {
+						t.Fatalf("wait_seconds = %d, want REINDEX_POLL_SECONDS=1", st.WaitSeconds)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				st = r.mustInvoke(string(st.Next), mustJSON(t, st))
+				invocations++
+			}
+			if st.Status != reindex.StatusDone || *st.ToCount != sampleDocs {
+				t.Fatalf("final state: status %q to_count %d", st.Status, *st.ToCount)
+			}
+			_, cnt := r.do("GET", "/"+r.source+"/_count", nil)
+			_, errs := r.do("GET", "/"+r.source+"-errors/_count", nil)
+			_, m := r.do("GET", "/"+r.source+"/_mapping/field/http.response.status_code", nil)
+			if cnt["count"] != float64(sampleDocs) || errs["count"] != float64(sampleDocs/3) || !strings.Contains(fmt.Sprint(m), "type:long") {
+				t.Errorf("after %d invocations: count %v, filtered alias %v, mapping %v", invocations, cnt["count"], errs["count"], m)
+			}
+			b, _ := json.Marshal(st)
+			if len(b) > 8<<10 {
+				t.Errorf("final state is %d bytes; it should stay a few KiB", len(b))
+			}
+		})
+	}
+}
