@@ -537,6 +537,14 @@ func TestValidateRefusesExistingDestination(t *testing.T) {
 	n.ok("POST", "/_aliases", map[string]any{"actions": []any{map[string]any{"add": map[string]any{"index": p + "-b", "alias": p + "-al"}}}})
 	_, err = Run(ctx, s, State{Source: p + "-al", Run: "r6"})
 	mustName(t, err, InvalidRequest)
+	// A closed source.
+	n.seed(p+"-closed", 1)
+	n.ok("POST", "/"+p+"-closed/_close", nil)
+	_, err = Run(ctx, s, State{Source: p + "-closed", Run: "r7"})
+	mustName(t, err, InvalidRequest)
+	if !strings.Contains(err.Error(), "closed") {
+		t.Errorf("closed source: %v", err)
+	}
 }
 
 // A second run on the same name reindexes the index the alias from the first run points at,

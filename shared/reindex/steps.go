@@ -185,6 +185,10 @@ func (s *Steps) preflight(ctx context.Context, st *State) error {
 		return fail(InvalidRequest, StepPreflight, "source %q is a hidden index", src.Name)
 	}
 	n, err := count(ctx, s.t, src.Name)
+	var es *ESError
+	if errors.As(err, &es) && es.Type == "index_closed_exception" {
+		return fail(InvalidRequest, StepPreflight, "source %q is closed: open it first", src.Name)
+	}
 	if err != nil {
 		return err
 	}
