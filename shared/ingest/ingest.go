@@ -181,12 +181,25 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			res.Newest = time.Unix(0, newest).UTC()
 		}
 	}()
+	// A gzip resume decompresses from the start; skipping to the offset is work every
+	// resume must finish, so the deadline is not checked here.
+	for lr.Offset() < obj.Offset {
+		_, _, err := lr.Next()
+		var tooLong *lines.LineTooLongError
+		if err == io.EOF {
+			return &PermanentError{obj, fmt.Errorf("resume offset %d is past the end (%d bytes)", obj.Offset, lr.Offset())}
+		}
+		if err != nil && !errors.As(err, &tooLong) {
+			return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+		}
+	}
 	for n := int64(0); ; n++ {
 		if n%checkDeadlineEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("%s: stopped at offset %d: %w", obj, lr.Offset(), err)
 			}
-			if !cfg.StopAt.IsZero() && clock().After(cfg.StopAt) {
+			// Never before the first line: every run must make progress.
+			if n > 0 && !cfg.StopAt.IsZero() && clock().After(cfg.StopAt) {
 				res.Continue = &Object{Bucket: obj.Bucket, Key: obj.Key, Offset: lr.Offset()}
 				return nil
 			}
@@ -197,12 +210,9 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 		case err == io.EOF:
 			return nil
 		case errors.As(err, &tooLong):
-			res.LongLines++ // shipped truncated: the encoder cannot parse it and says so
+			res.LongLines++ // shipped truncated, as a parse failure that says why
 		case err != nil:
 			return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
-		}
-		if off < obj.Offset {
-			continue // a gzip resume re-reads from the start; these lines were shipped already
 		}
 		res.Lines++
 		res.Bytes = lr.Offset() - obj.Offset
@@ -210,7 +220,11 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			continue // blank lines (a trailing "\n\n") carry no record
 		}
 		var r elblog.Result
-		buf, r = enc.Append(buf[:0], line, off)
+		if tooLong != nil {
+			buf, r = enc.AppendFailure(buf[:0], line, off, tooLong)
+		} else {
+			buf, r = enc.Append(buf[:0], line, off)
+		}
 		if r.Err != nil {
 			if first && res.Kind == elblog.KindUnknown {
 				return &PermanentError{obj, fmt.Errorf("%w: the key does not look like one and its first line does not parse (%v)", ErrNotLog, r.Err)}

@@ -150,7 +150,7 @@ func NewWithDeps(cfg config.Ingest, deps Deps) (*Handler, error) {
 		h.ca = pem
 	}
 	// Fail at start-up, not per object, on a sink configuration that cannot work.
-	if _, err := logstash.NewIndexer(h.sinkConfig(ingest.Object{})); err != nil {
+	if err := h.sinkConfig(ingest.Object{}).Validate(); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/logstash/logstashtest"
+	"github.com/logferry/logferry/shared/s3test"
+)
+
+func classicLines(n int) ([]byte, []int64) {
+	var b bytes.Buffer
+	offs := make([]int64, n)
+	for i := range n {
+		offs[i] = int64(b.Len())
+		t := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
+		fmt.Fprintf(&b, "%s web 192.0.2.%d:%d 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 \"GET http://www.example.com:80/p/%d HTTP/1.1\" \"curl/8.5.0\" - -\n",
+			t.Format("2006-01-02T15:04:05.000000Z"), i%250+1, 2000+i, i)
+	}
+	return b.Bytes(), offs
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return z.Bytes()
+}
+
+func TestIngestLocalFilesAndDirectories(t *testing.T) {
+	ls := logstashtest.New(t, logstashtest.Options{})
+	dir := t.TempDir()
+	a, offsA := classicLines(700)
+	b, offsB := classicLines(300)
+	pa, pb := filepath.Join(dir, "a.log"), filepath.Join(dir, "sub", "b.log.gz")
+	os.MkdirAll(filepath.Dir(pb), 0o755)
+	os.WriteFile(pa, a, 0o644)
+	os.WriteFile(pb, gzipped(t, b), 0o644)
+
+	e, _, errb := testEnv(nil)
+	if code := run(context.Background(), e, []string{"ingest", dir, "--to", ls.URL}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	docs := ls.Docs()
+	for path, offs := range map[string][]int64{pa: offsA, pb: offsB} {
+		for _, off := range offs {
+			if _, ok := docs[elblog.DocumentID("", path, off)]; !ok {
+				t.Fatalf("%s line at %d missing", path, off)
+			}
+		}
+	}
+	if len(docs) != 1000 || !strings.Contains(errb.String(), "objects 2 (failed 0), lines 1000, documents 1000") {
+		t.Fatalf("%d documents; summary %q", len(docs), errb)
+	}
+}
+
+func TestIngestS3PrefixWithDeadLetterAndReplay(t *testing.T) {
+	s3 := s3test.New(t)
+	s3.CreateBucket(t, "elb-logs")
+	s3.CreateBucket(t, "dead-letters")
+	var want int
+	for i, k := range []string{"AWSLogs/1/elasticloadbalancing/eu-west-1/2026/11/25/x_1.log", "AWSLogs/1/elasticloadbalancing/eu-west-1/2026/11/25/x 2.log"} {
+		body, offs := classicLines(100 * (i + 1))
+		s3.Put(t, "elb-logs", k, body)
+		want += len(offs)
+	}
+	s3.Put(t, "elb-logs", "other/ignored.log", []byte("x\n"))
+	ls := logstashtest.New(t, logstashtest.Options{Username: "shipper", Password: "pw"})
+	vars := map[string]string{
+		"AWS_ENDPOINT_URL_S3": s3.URL, "LOGFERRY_S3_PATH_STYLE": "1", "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+		"LOGSTASH_USERNAME": "shipper", "LOGSTASH_PASSWORD": "wrong",
+	}
+	// Wrong password: 401 is permanent; every batch goes to the dead letter, the command fails.
+	e, _, errb := testEnv(vars)
+	code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL, "--dead-letter", "s3://dead-letters/failed/"})
+	if code != 1 || !strings.Contains(errb.String(), "2 of 2 objects failed") || len(ls.Docs()) != 0 {
+		t.Fatalf("exit %d, %d docs: %s", code, len(ls.Docs()), errb)
+	}
+	if strings.Contains(errb.String(), "wrong") {
+		t.Fatal("the password was printed")
+	}
+	if len(s3.List(t, "dead-letters", "failed/")) == 0 {
+		t.Fatal("nothing dead-lettered")
+	}
+	// Fixed password: the same objects again deliver everything.
+	vars["LOGSTASH_PASSWORD"] = "pw"
+	e, _, errb = testEnv(vars)
+	if code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if len(ls.Docs()) != want {
+		t.Fatalf("%d documents, want %d", len(ls.Docs()), want)
+	}
+}
+
+func TestIngestUsageAndBadSources(t *testing.T) {
+	e, _, errb := testEnv(nil)
+	if code := run(context.Background(), e, []string{"ingest", "x.log"}); code != 2 || !strings.Contains(errb.String(), "--to") {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	e, _, errb = testEnv(nil)
+	if code := run(context.Background(), e, []string{"ingest", "/nonexistent/x.log", "--to", "http://127.0.0.1:1"}); code != 1 || !strings.Contains(errb.String(), "/nonexistent/x.log") {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+}
