@@ -223,7 +223,7 @@ func newRig(t *testing.T, tag string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(context.Background(), env(map[string]string{EnvURL: esURL, EnvPoll: "1"}))
+	h, err := New(context.Background(), env(map[string]string{EnvURL: esURL, EnvPoll: "10"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,8 +533,8 @@ func TestWorkflowsThroughTheHandler(t *testing.T) {
 			invocations := 1
 			for st.Next != "" {
 				if st.Status == reindex.StatusRunning {
-					if st.WaitSeconds != 1 {
-						t.Fatalf("wait_seconds = %d, want REINDEX_POLL_SECONDS=1", st.WaitSeconds)
+					if st.WaitSeconds != 10 {
+						t.Fatalf("wait_seconds = %d, want REINDEX_POLL_SECONDS=10", st.WaitSeconds)
 					}
 					time.Sleep(100 * time.Millisecond)
 				}
