@@ -112,7 +112,7 @@ func TestFormats(t *testing.T) {
 				"url.original": "http://www.example.com:80/", "url.scheme": "http", "url.domain": "www.example.com", "url.port": 80.0, "url.path": "/", "url.query": absent,
 				"user_agent.original": "curl/7.46.0", "tls": absent, "aws.elb.ssl_cipher": absent, "aws.elb.protocol": "http",
 				"aws.elb.target_group.arn": "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067",
-				"aws.elb.trace_id": "Root=1-58337262-36d228ad5d99923122bbe354", "trace.id": "Root=1-58337262-36d228ad5d99923122bbe354",
+				"aws.elb.trace_id":         "Root=1-58337262-36d228ad5d99923122bbe354", "trace.id": "Root=1-58337262-36d228ad5d99923122bbe354",
 				"destination": absent, "aws.elb.chosen_cert": absent, "aws.elb.matched_rule_priority": 0.0,
 				"aws.elb.action_executed": []any{"forward"}, "aws.elb.redirect_url": absent, "aws.elb.error": absent,
 				"aws.elb.target_port": []any{"10.0.0.1:80"}, "aws.elb.target_status_code": []any{"200"},
@@ -174,7 +174,7 @@ func TestFormats(t *testing.T) {
 				"aws.elb.connection_time.ms": 5.0, "aws.elb.tls_handshake_time.ms": 2.0, "source.bytes": 98.0, "destination.bytes": 246.0,
 				"aws.elb.incoming_tls_alert": absent, "aws.elb.chosen_cert.arn": "arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99",
 				"aws.elb.chosen_cert.serial": absent, "tls.cipher": "ECDHE-RSA-AES128-SHA", "aws.elb.ssl_protocol": "tlsv12", "tls.version": "1.2",
-				"destination.domain": "my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com",
+				"destination.domain":       "my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com",
 				"aws.elb.alpn_fe_protocol": "h2", "aws.elb.alpn_be_protocol": "h2", "aws.elb.alpn_client_preference_list": []any{"h2", "http/1.1"},
 				"event.start": "2020-02-26T00:03:36Z", "event.category": []any{"network"}, "http": absent, "event.outcome": absent}},
 		{"nlb handshake failed, encoded domain", `tls 2.0 2024-03-01T12:00:00 net/my-nlb/c6e77e28c25b2234 g3d4b5e8bb8464cd [2001:db8::7]:51341 10.0.0.5:443 12 - 0 0 UnknownCA - - - - X25519 caf%C3%A9.example.com - - - 2024-03-01T11:59:59`,
@@ -184,7 +184,7 @@ func TestFormats(t *testing.T) {
 			want{"event.dataset": "aws.elb_connection_logs", "source.ip": "192.0.2.1", "source.port": 18721.0, "destination.port": 443.0,
 				"tls.version": "1.2", "tls.cipher": "ECDHE-RSA-AES128-GCM-SHA256", "aws.elb.tls_handshake_latency.sec": 0.001,
 				"tls.client.x509.subject.distinguished_name": "CN=example.com,OU=Eng,O=Example Corp,C=US",
-				"tls.client.x509.not_before": "2023-08-16T20:24:41Z", "tls.client.x509.not_after": "2024-08-15T20:24:41Z",
+				"tls.client.x509.not_before":                 "2023-08-16T20:24:41Z", "tls.client.x509.not_after": "2024-08-15T20:24:41Z",
 				"tls.client.x509.serial_number": "FEF257E3A03A3C9E", "aws.elb.tls_verify_status": "Success", "event.outcome": "success",
 				"aws.elb.connection_trace_id": "TID_1234abcd5678ef90"}},
 		{"alb connection log without client cert", `2023-11-14T16:04:28.482101Z 2001:db8::9 18721 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.000 "-" - - Failed:UnmatchedTrustStore TID_1`,
@@ -308,12 +308,12 @@ func TestDocumentID(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	tests := map[string]Kind{
-		"AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20140215T2340Z_172.160.001.192_20sg8hgm.log":           KindAccessLog,
-		"p/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20240501T0005Z_10.0.0.1_abc.log.gz":     KindAccessLog,
-		"AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20240501T0005Z_abc.log.gz":               KindAccessLog,
+		"AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20140215T2340Z_172.160.001.192_20sg8hgm.log":          KindAccessLog,
+		"p/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20240501T0005Z_10.0.0.1_abc.log.gz":      KindAccessLog,
+		"AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20240501T0005Z_abc.log.gz":                KindAccessLog,
 		"AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-lb.1234567890abcdef_20240501T0005Z_10.0.0.1_a.log.gz": KindConnectionLog,
-		"prefix/AWSLogs/123456789012/ELBAccessLogTestFile": KindTestFile,
-		"ELBAccessLogTestFile":                             KindTestFile,
+		"prefix/AWSLogs/123456789012/ELBAccessLogTestFile":              KindTestFile,
+		"ELBAccessLogTestFile":                                          KindTestFile,
 		"AWSLogs/123456789012/elasticloadbalancing/us-east-2/notes.txt": KindUnknown,
 		"AWSLogs/":  KindUnknown,
 		"":          KindUnknown,
@@ -328,10 +328,10 @@ func TestClassify(t *testing.T) {
 
 func TestCloudFromKey(t *testing.T) {
 	for key, w := range map[string][2]string{
-		"AWSLogs/111122223333/elasticloadbalancing/eu-west-1/2024/01/01/x.log":           {"111122223333", "eu-west-1"},
+		"AWSLogs/111122223333/elasticloadbalancing/eu-west-1/2024/01/01/x.log":            {"111122223333", "eu-west-1"},
 		"logs/prod/AWSLogs/111122223333/elasticloadbalancing/ap-south-1/2024/01/01/x.log": {"111122223333", "ap-south-1"},
-		"xAWSLogs/111122223333/elasticloadbalancing/eu-west-1/2024/01/01/x.log":          {"", ""},
-		"AWSLogs/111122223333/vpcflowlogs/eu-west-1/x.log":                               {"", ""},
+		"xAWSLogs/111122223333/elasticloadbalancing/eu-west-1/2024/01/01/x.log":           {"", ""},
+		"AWSLogs/111122223333/vpcflowlogs/eu-west-1/x.log":                                {"", ""},
 		"local/file.log": {"", ""},
 	} {
 		a, r, _ := keyAccountRegion(key)

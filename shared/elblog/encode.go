@@ -89,21 +89,21 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		e.timestamp(r.ts)
 	}
 	e.common(offset, datasetFor(r.format))
-	w.str("original", line)
+	w.str(`"original":`, line)
 	w.end()
 	w.rawMember(e.cloud)
-	w.obj("log")
+	w.obj(`"log":`)
 	w.rawMember(e.logPath)
-	w.int("offset", offset)
+	w.int(`"offset":`, offset)
 	w.end()
-	w.obj("aws")
+	w.obj(`"aws":`)
 	w.rawMember(e.s3)
 	w.end()
-	w.obj("error")
-	w.key("message")
+	w.obj(`"error":`)
+	w.key(`"message":`)
 	w.b = appendString(w.b, []byte(err.Error()))
 	w.end()
-	w.key("tags")
+	w.key(`"tags":`)
 	w.b = append(w.b, `["_elb_parse_failure"]`...)
 	return w.finish(), Result{Time: r.time, Err: err}
 }
@@ -117,7 +117,7 @@ func datasetFor(f format) string {
 
 func (e *Encoder) timestamp(ts []byte) {
 	w := &e.w
-	w.key("@timestamp")
+	w.key(`"@timestamp":`)
 	appendTime(w, ts)
 }
 
@@ -135,17 +135,17 @@ func appendTime(w *writer, ts []byte) {
 // (left open for the caller's own event fields).
 func (e *Encoder) common(offset int64, dataset string) {
 	w := &e.w
-	w.obj("@metadata")
-	w.key("_id")
+	w.obj(`"@metadata":`)
+	w.key(`"_id":`)
 	w.b = append(w.b, '"')
 	w.b = append(w.b, e.idPrefix...)
 	w.b = strconv.AppendInt(w.b, offset, 10)
 	w.b = append(w.b, '"')
 	w.end()
-	w.obj("event")
-	w.strConst("kind", "event")
-	w.strConst("module", "aws")
-	w.strConst("dataset", dataset)
+	w.obj(`"event":`)
+	w.strConst(`"kind":`, "event")
+	w.strConst(`"module":`, "aws")
+	w.strConst(`"dataset":`, dataset)
 }
 
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
@@ -155,177 +155,196 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	e.timestamp(r.ts)
 	e.common(offset, datasetFor(r.format))
 	if r.hasRequest {
-		w.key("category")
+		w.key(`"category":`)
 		w.b = append(w.b, `["web"]`...)
 	} else {
-		w.key("category")
+		w.key(`"category":`)
 		w.b = append(w.b, `["network"]`...)
 	}
 	switch {
 	case r.status != nil && r.statusN < 400:
-		w.strConst("outcome", "success")
+		w.strConst(`"outcome":`, "success")
 	case r.status != nil:
-		w.strConst("outcome", "failure")
+		w.strConst(`"outcome":`, "failure")
 	case r.verifyStatus != nil && bytes.Equal(r.verifyStatus, []byte("Success")):
-		w.strConst("outcome", "success")
+		w.strConst(`"outcome":`, "success")
 	case r.verifyStatus != nil && bytes.HasPrefix(r.verifyStatus, []byte("Failed")):
-		w.strConst("outcome", "failure")
+		w.strConst(`"outcome":`, "failure")
 	}
 	if r.reqCreation != nil {
-		w.key("start")
+		w.key(`"start":`)
 		appendTime(w, r.reqCreation)
-		w.key("end")
+		w.key(`"end":`)
 		appendTime(w, r.ts)
 	}
 	if r.tlsCreated != nil {
-		w.key("start")
+		w.key(`"start":`)
 		appendTime(w, r.tlsCreated)
 	}
 	if e.src.IncludeOriginal {
-		w.str("original", line)
+		w.str(`"original":`, line)
 	}
 	w.end()
 
 	w.rawMember(e.cloud)
-	w.obj("log")
+	w.obj(`"log":`)
 	w.rawMember(e.logPath)
-	w.int("offset", offset)
+	w.int(`"offset":`, offset)
 	w.end()
 
-	w.obj("source")
-	w.str("address", r.clientIP)
-	w.str("ip", r.clientIP)
-	w.num("port", r.clientPort)
+	w.obj(`"source":`)
+	w.str(`"address":`, r.clientIP)
+	w.str(`"ip":`, r.clientIP)
+	w.num(`"port":`, r.clientPort)
 	if !r.hasRequest {
-		w.num("bytes", r.recv)
+		w.num(`"bytes":`, r.recv)
 	}
 	w.end()
 
-	w.obj("destination")
-	w.str("domain", r.domainName)
-	w.num("port", r.listenerPort)
+	w.obj(`"destination":`)
+	w.str(`"domain":`, r.domainName)
+	w.num(`"port":`, r.listenerPort)
 	if !r.hasRequest {
-		w.num("bytes", r.sent)
+		w.num(`"bytes":`, r.sent)
 	}
 	w.end()
 
 	if r.hasRequest {
-		w.obj("http")
-		w.obj("request")
-		w.str("method", r.method)
-		w.obj("body")
-		w.num("bytes", r.recv)
+		w.obj(`"http":`)
+		w.obj(`"request":`)
+		w.str(`"method":`, r.method)
+		w.obj(`"body":`)
+		w.num(`"bytes":`, r.recv)
 		w.end()
 		w.end()
-		w.obj("response")
-		w.num("status_code", r.status)
-		w.obj("body")
-		w.num("bytes", r.sent)
+		w.obj(`"response":`)
+		w.num(`"status_code":`, r.status)
+		w.obj(`"body":`)
+		w.num(`"bytes":`, r.sent)
 		w.end()
 		w.end()
-		w.str("version", r.proto)
-		w.end()
-
-		w.obj("url")
-		w.str("original", r.url)
-		w.str("scheme", r.scheme)
-		w.str("domain", r.domain)
-		w.num("port", r.port)
-		w.str("path", r.path)
-		w.str("query", r.query)
-		w.str("fragment", r.fragment)
+		w.str(`"version":`, r.proto)
 		w.end()
 
-		w.obj("user_agent")
-		w.str("original", r.userAgent)
+		w.obj(`"url":`)
+		w.str(`"original":`, r.url)
+		w.str(`"scheme":`, r.scheme)
+		w.str(`"domain":`, r.domain)
+		w.num(`"port":`, r.port)
+		w.str(`"path":`, r.path)
+		w.str(`"query":`, r.query)
+		w.str(`"fragment":`, r.fragment)
+		w.end()
+
+		w.obj(`"user_agent":`)
+		w.str(`"original":`, r.userAgent)
 		w.end()
 	}
 
-	w.obj("tls")
-	w.str("cipher", r.cipher)
+	w.obj(`"tls":`)
+	w.str(`"cipher":`, r.cipher)
 	if r.tlsVersion != "" {
-		w.strConst("version", r.tlsVersion)
-		w.strConst("version_protocol", r.tlsProtocol)
+		w.strConst(`"version":`, r.tlsVersion)
+		w.strConst(`"version_protocol":`, r.tlsProtocol)
 	}
-	w.obj("client")
-	w.obj("x509")
-	w.obj("subject")
-	w.str("distinguished_name", r.certSubject)
-	w.end()
-	w.str("serial_number", r.serialNum)
-	w.str("not_before", r.notBefore)
-	w.str("not_after", r.notAfter)
-	w.end()
-	w.end()
-	w.end()
-
-	w.obj("trace")
-	w.str("id", r.traceID)
+	if r.format == formatConn {
+		w.obj(`"client":`)
+		w.obj(`"x509":`)
+		w.obj(`"subject":`)
+		w.str(`"distinguished_name":`, r.certSubject)
+		w.end()
+		w.str(`"serial_number":`, r.serialNum)
+		w.str(`"not_before":`, r.notBefore)
+		w.str(`"not_after":`, r.notAfter)
+		w.end()
+		w.end()
+	}
 	w.end()
 
-	w.obj("aws")
-	w.obj("elb")
-	w.str("name", r.elb)
-	w.str("type", r.typ)
-	w.str("log_version", r.version)
-	w.str("listener", r.listener)
+	w.obj(`"trace":`)
+	w.str(`"id":`, r.traceID)
+	w.end()
+
+	w.obj(`"aws":`)
+	w.obj(`"elb":`)
+	w.str(`"name":`, r.elb)
+	w.str(`"type":`, r.typ)
+	w.str(`"log_version":`, r.version)
+	w.str(`"listener":`, r.listener)
 	switch {
 	case r.hasRequest:
-		w.strConst("protocol", "http")
+		w.strConst(`"protocol":`, "http")
 	case r.format == formatNLB:
-		w.strConst("protocol", "tls")
+		w.strConst(`"protocol":`, "tls")
 	case r.format == formatClassic:
-		w.strConst("protocol", "tcp")
+		w.strConst(`"protocol":`, "tcp")
 	}
-	sec(w, "request_processing_time", r.rpt)
-	sec(w, "backend_processing_time", r.bpt)
-	sec(w, "response_processing_time", r.rspt)
-	w.obj("backend")
-	w.str("ip", r.backendIP)
-	w.num("port", r.backendPrt)
-	w.obj("http")
-	w.obj("response")
-	w.num("status_code", r.backendStatus)
+	sec(w, `"request_processing_time":`, r.rpt)
+	sec(w, `"backend_processing_time":`, r.bpt)
+	sec(w, `"response_processing_time":`, r.rspt)
+	w.obj(`"backend":`)
+	w.str(`"ip":`, r.backendIP)
+	w.num(`"port":`, r.backendPrt)
+	w.obj(`"http":`)
+	w.obj(`"response":`)
+	w.num(`"status_code":`, r.backendStatus)
 	w.end()
 	w.end()
 	w.end()
-	w.str("ssl_cipher", r.cipher)
-	w.str("ssl_protocol", r.sslProto)
-	w.str("ssl_named_group", r.namedGroup)
-	w.obj("target_group")
-	w.str("arn", r.tgArn)
-	w.end()
-	w.str("trace_id", r.traceID)
-	w.obj("chosen_cert")
-	w.str("arn", r.certArn)
-	w.str("serial", r.certSerial)
-	w.end()
-	w.num("matched_rule_priority", r.priority)
-	w.list("action_executed", r.actions, ',', false)
-	w.str("redirect_url", r.redirect)
-	w.obj("error")
-	w.str("reason", r.errReason)
-	w.end()
-	w.list("target_port", r.targetList, ' ', false)
-	w.list("target_status_code", r.targetStatusList, ' ', false)
-	w.str("classification", r.class)
-	w.str("classification_reason", r.classReason)
-	w.str("connection_trace_id", r.connTrace)
-	w.str("transformed_host", r.tHost)
-	w.str("transformed_uri", r.tURI)
-	w.str("request_transform_status", r.tStatus)
-	ms(w, "connection_time", r.connTime)
-	ms(w, "tls_handshake_time", r.tlsHandshake)
-	sec(w, "tls_handshake_latency", r.hsLatency)
-	w.str("incoming_tls_alert", r.alert)
-	w.str("alpn_fe_protocol", r.alpnFE)
-	w.str("alpn_be_protocol", r.alpnBE)
-	w.list("alpn_client_preference_list", r.alpnList, ',', true)
-	w.str("tls_verify_status", r.verifyStatus)
+	w.str(`"ssl_cipher":`, r.cipher)
+	w.str(`"ssl_protocol":`, r.sslProto)
+	w.str(`"ssl_named_group":`, r.namedGroup)
+	if r.format == formatALB {
+		e.albFields()
+	}
+	if r.format == formatNLB {
+		w.obj(`"chosen_cert":`)
+		w.str(`"arn":`, r.certArn)
+		w.str(`"serial":`, r.certSerial)
+		w.end()
+		ms(w, `"connection_time":`, r.connTime)
+		ms(w, `"tls_handshake_time":`, r.tlsHandshake)
+		w.str(`"incoming_tls_alert":`, r.alert)
+		w.str(`"alpn_fe_protocol":`, r.alpnFE)
+		w.str(`"alpn_be_protocol":`, r.alpnBE)
+		w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
+	}
+	if r.format == formatConn {
+		w.str(`"connection_trace_id":`, r.connTrace)
+		sec(w, `"tls_handshake_latency":`, r.hsLatency)
+		w.str(`"tls_verify_status":`, r.verifyStatus)
+	}
 	w.end()
 	w.rawMember(e.s3)
 	w.end()
 	return w.finish()
+}
+
+func (e *Encoder) albFields() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"target_group":`)
+	w.str(`"arn":`, r.tgArn)
+	w.end()
+	w.str(`"trace_id":`, r.traceID)
+	w.obj(`"chosen_cert":`)
+	w.str(`"arn":`, r.certArn)
+	w.str(`"serial":`, r.certSerial)
+	w.end()
+	w.num(`"matched_rule_priority":`, r.priority)
+	w.list(`"action_executed":`, r.actions, ',', false)
+	w.str(`"redirect_url":`, r.redirect)
+	w.obj(`"error":`)
+	w.str(`"reason":`, r.errReason)
+	w.end()
+	w.list(`"target_port":`, r.targetList, ' ', false)
+	w.list(`"target_status_code":`, r.targetStatusList, ' ', false)
+	w.str(`"classification":`, r.class)
+	w.str(`"classification_reason":`, r.classReason)
+	w.str(`"connection_trace_id":`, r.connTrace)
+	w.str(`"transformed_host":`, r.tHost)
+	w.str(`"transformed_uri":`, r.tURI)
+	w.str(`"request_transform_status":`, r.tStatus)
 }
 
 func sec(w *writer, k string, v []byte) {
@@ -333,7 +352,7 @@ func sec(w *writer, k string, v []byte) {
 		return
 	}
 	w.obj(k)
-	w.num("sec", v)
+	w.num(`"sec":`, v)
 	w.end()
 }
 
@@ -342,7 +361,7 @@ func ms(w *writer, k string, v []byte) {
 		return
 	}
 	w.obj(k)
-	w.num("ms", v)
+	w.num(`"ms":`, v)
 	w.end()
 }
 
@@ -416,12 +435,13 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 			tok = line[i+1 : j]
 			i = j + 2
 		} else {
-			j := bytes.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
+			// Unquoted fields are short: a plain loop beats IndexByte's setup cost.
+			j := i
+			for j < len(line) && line[j] != ' ' {
+				j++
 			}
-			tok = line[i : i+j]
-			i += j + 1
+			tok = line[i:j]
+			i = j + 1
 		}
 		if n < len(f) {
 			f[n] = tok

@@ -1,6 +1,7 @@
 package elblog
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -44,13 +45,12 @@ func (w *writer) end() {
 	w.depth--
 }
 
-// key writes the pending object openings, the separator and "key":.
+// key writes the pending object openings, the separator and k. Keys are passed
+// pre-quoted (`"name":`) so that writing one is a single copy.
 func (w *writer) key(k string) {
 	w.open()
 	w.sep()
-	w.b = append(w.b, '"')
 	w.b = append(w.b, k...)
-	w.b = append(w.b, '"', ':')
 }
 
 // open writes the openings of the pending objects down to the current level.
@@ -58,9 +58,8 @@ func (w *writer) open() {
 	for w.opened < w.depth {
 		w.sep()
 		w.opened++
-		w.b = append(w.b, '"')
 		w.b = append(w.b, w.keys[w.opened]...)
-		w.b = append(w.b, '"', ':', '{')
+		w.b = append(w.b, '{')
 	}
 }
 
@@ -162,6 +161,13 @@ func appendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip 8 plain bytes at a time; most of a log line needs no escaping.
+		for i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safeASCII[c] {
@@ -197,6 +203,22 @@ func appendString(dst, s []byte) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plain8 reports whether none of the 8 bytes in x needs escaping: no byte < 0x20,
+// no '"', no '\\' and no byte ≥ 0x80 (checked byte by byte for UTF-8 validity).
+func plain8(x uint64) bool {
+	ctl := (x - lsb*0x20) & ^x
+	quote := x ^ (lsb * '"')
+	quote = (quote - lsb) & ^quote
+	bs := x ^ (lsb * '\\')
+	bs = (bs - lsb) & ^bs
+	return (ctl|quote|bs|x)&msb == 0
 }
 
 func indexByte(b []byte, c byte) int {
