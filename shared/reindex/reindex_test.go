@@ -405,8 +405,9 @@ func TestEveryStepRetried(t *testing.T) {
 			rb := st
 			rb.Next = StepRollback
 			for i := 0; i < 2; i++ {
-				if _, err := s.Do(ctx, rb); err != nil {
-					t.Fatalf("rollback after success: %v", err)
+				out, err := s.Do(ctx, rb)
+				if err != nil || out.Status != StatusSwapped {
+					t.Fatalf("rollback after success: %v, status %q, want swapped", err, out.Status)
 				}
 			}
 			if n.count(src) != 60 {

@@ -70,6 +70,11 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 		s.log.WarnContext(ctx, "reindex rollback: the source is gone without a swap (deleted by someone else?); the copy is kept",
 			"source", st.From, "copy", st.To)
 	}
+	if from == nil && st.Phase == PhaseBack && to != nil && to.ours(st.Run) && to.marker().Phase == PhaseBack {
+		s.log.InfoContext(ctx, "reindex rollback: the copy back is done; nothing to roll back", "source", st.Source)
+		st.Status = StatusSwapped
+		return nil
+	}
 	if st.Mode == ModeRenameBack {
 		if err := s.keepNameReachable(ctx, st); err != nil {
 			return err
