@@ -2,8 +2,10 @@ package elblog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -422,7 +424,7 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 		if line[i] == '"' {
 			j := i + 1
 			for {
-				k := bytes.IndexByte(line[j:], '"')
+				k := index(line[j:], '"')
 				if k < 0 {
 					return n, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
 				}
@@ -435,13 +437,12 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 			tok = line[i+1 : j]
 			i = j + 2
 		} else {
-			// Unquoted fields are short: a plain loop beats IndexByte's setup cost.
-			j := i
-			for j < len(line) && line[j] != ' ' {
-				j++
+			j := index(line[i:], ' ')
+			if j < 0 {
+				j = len(line) - i
 			}
-			tok = line[i:j]
-			i = j + 1
+			tok = line[i : i+j]
+			i += j + 1
 		}
 		if n < len(f) {
 			f[n] = tok
@@ -449,6 +450,25 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// index is bytes.IndexByte for the short fields of a log line: 8 bytes at a time
+// without IndexByte's per-call setup, which dominates on fields of a few bytes.
+func index(b []byte, c byte) int {
+	pat := lsb * uint64(c)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ pat
+		if m := (x - lsb) & ^x & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // opt returns nil for "-" and for an empty field.

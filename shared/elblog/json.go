@@ -12,17 +12,16 @@ const maxDepth = 8
 // writer appends one JSON document to b. Objects are opened lazily, on their first
 // member, so an object whose fields are all absent is omitted without look-ahead.
 type writer struct {
-	b       []byte
-	depth   int              // current level; 0 is the document itself
-	opened  int              // deepest level whose "{" has been written
-	keys    [maxDepth]string // keys of the levels not yet opened
-	members [maxDepth]int    // members written at each level
+	b      []byte
+	depth  int              // current level; 0 is the document itself
+	opened int              // deepest level whose "{" has been written
+	comma  bool             // the next member needs a separator
+	keys   [maxDepth]string // keys (pre-quoted) of the levels not yet opened
 }
 
 func (w *writer) begin(dst []byte) {
 	w.b = append(dst, '{')
-	w.depth, w.opened = 0, 0
-	w.members[0] = 0
+	w.depth, w.opened, w.comma = 0, 0, false
 }
 
 func (w *writer) finish() []byte {
@@ -34,13 +33,13 @@ func (w *writer) finish() []byte {
 func (w *writer) obj(key string) {
 	w.depth++
 	w.keys[w.depth] = key
-	w.members[w.depth] = 0
 }
 
 func (w *writer) end() {
 	if w.opened == w.depth {
 		w.b = append(w.b, '}')
 		w.opened--
+		w.comma = true
 	}
 	w.depth--
 }
@@ -48,33 +47,39 @@ func (w *writer) end() {
 // key writes the pending object openings, the separator and k. Keys are passed
 // pre-quoted (`"name":`) so that writing one is a single copy.
 func (w *writer) key(k string) {
-	w.open()
-	w.sep()
+	if w.opened < w.depth {
+		w.open()
+	}
+	if w.comma {
+		w.b = append(w.b, ',')
+	}
 	w.b = append(w.b, k...)
+	w.comma = true
 }
 
 // open writes the openings of the pending objects down to the current level.
 func (w *writer) open() {
 	for w.opened < w.depth {
-		w.sep()
+		if w.comma {
+			w.b = append(w.b, ',')
+		}
 		w.opened++
 		w.b = append(w.b, w.keys[w.opened]...)
 		w.b = append(w.b, '{')
+		w.comma = false
 	}
-}
-
-func (w *writer) sep() {
-	if w.members[w.opened] > 0 {
-		w.b = append(w.b, ',')
-	}
-	w.members[w.opened]++
 }
 
 // rawMember appends a precomputed `"key":value` fragment.
 func (w *writer) rawMember(frag []byte) {
-	w.open()
-	w.sep()
+	if w.opened < w.depth {
+		w.open()
+	}
+	if w.comma {
+		w.b = append(w.b, ',')
+	}
 	w.b = append(w.b, frag...)
+	w.comma = true
 }
 
 // str writes a string member; nil (absent) writes nothing.

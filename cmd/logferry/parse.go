@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/lines"
+)
+
+func init() {
+	register(&command{
+		name:    "parse",
+		usage:   "[-bucket B] [-key K] [-original] [FILE... | -]",
+		summary: "print the ECS JSON document of every line of ELB log files (gzip or not), one per line",
+		run:     runParse,
+	})
+}
+
+// parseStats is the summary printed to stderr per input.
+type parseStats struct {
+	lines, documents, failures, long, blank int64
+}
+
+func runParse(ctx context.Context, e *env, args []string) error {
+	c := commands["parse"]
+	fs := newFlagSet(e, c)
+	bucket := fs.String("bucket", "", "make ids and aws.s3.* as if the file were in this S3 bucket")
+	key := fs.String("key", "", "make ids, cloud.* and aws.s3.* as if the file were this S3 key (default: the file name)")
+	original := fs.Bool("original", false, "also set event.original on lines that parse")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	if *key != "" && len(files) > 1 {
+		return usagef("-key names one object; give one FILE with it")
+	}
+	out := bufio.NewWriterSize(e.Stdout, 256<<10)
+	var failed []error
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := name
+		if *key != "" {
+			k = *key
+		}
+		st, err := parseFile(e, out, name, elblog.Source{Bucket: *bucket, Key: k, IncludeOriginal: *original})
+		fmt.Fprintf(e.Stderr, "%s: %d lines, %d documents, %d parse failures", name, st.lines, st.documents, st.failures)
+		if st.long > 0 {
+			fmt.Fprintf(e.Stderr, " (%d longer than %d bytes)", st.long, lines.DefaultMaxLineBytes)
+		}
+		if st.blank > 0 {
+			fmt.Fprintf(e.Stderr, ", %d blank lines skipped", st.blank)
+		}
+		fmt.Fprintln(e.Stderr)
+		if err != nil {
+			// Keep going: one unreadable file must not cost the others their output.
+			failed = append(failed, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return errors.Join(failed...)
+}
+
+func parseFile(e *env, out *bufio.Writer, name string, src elblog.Source) (parseStats, error) {
+	var st parseStats
+	var in io.Reader = e.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return st, err
+		}
+		defer f.Close()
+		in = f
+	}
+	switch elblog.Classify(src.Key) {
+	case elblog.KindTestFile:
+		e.Logger.Info("skipping the test file ELB writes when logging is enabled", "file", name)
+		return st, nil
+	}
+	lr, err := lines.NewReader(in, lines.Options{})
+	if err != nil {
+		return st, err
+	}
+	enc := elblog.NewEncoder(src)
+	unknown := elblog.Classify(src.Key) == elblog.KindUnknown
+	buf := make([]byte, 0, 64<<10)
+	for {
+		line, off, err := lr.Next()
+		var tooLong *lines.LineTooLongError
+		switch {
+		case err == io.EOF:
+			return st, nil
+		case errors.As(err, &tooLong):
+			st.long++
+		case err != nil:
+			return st, err
+		}
+		st.lines++
+		if len(line) == 0 {
+			st.blank++ // as in ingest: a blank line carries no record
+			continue
+		}
+		var res elblog.Result
+		if tooLong != nil {
+			buf, res = enc.AppendFailure(buf[:0], line, off, tooLong)
+		} else {
+			buf, res = enc.Append(buf[:0], line, off)
+		}
+		if res.Err != nil {
+			if unknown && st.documents == 0 {
+				return st, fmt.Errorf("not an ELB log: the name is not a .log/.log.gz key and the first line does not parse (%v)", res.Err)
+			}
+			st.failures++
+		}
+		st.documents++
+		buf = append(buf, '\n')
+		if _, err := out.Write(buf); err != nil {
+			return st, fmt.Errorf("writing output: %w", err)
+		}
+	}
+}
