@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/elastic/go-elasticsearch/v8"
 
+	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/reindex"
 )
 
@@ -36,9 +37,7 @@ const (
 )
 
 // Secrets is the one Secrets Manager call the handler makes; tests pass a fake for AWS.
-type Secrets interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
+type Secrets = config.SecretsManagerAPI
 
 // Options are what New takes besides the environment.
 type Options struct {
@@ -140,8 +139,9 @@ func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (
 	return cfg, auth, nil
 }
 
-// fromSecret reads {"username","password"} or {"api_key"} from Secrets Manager. Errors name
-// the secret and the fields, never the values.
+// fromSecret reads {"username","password"} or {"api_key"} from Secrets Manager, the same
+// way the ingest function reads its Logstash credentials. Errors name the secret, never
+// the values.
 func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key string, err error) {
 	if o.Secrets == nil {
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -150,28 +150,14 @@ func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key st
 		}
 		o.Secrets = secretsmanager.NewFromConfig(awsCfg)
 	}
-	out, err := o.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	c, err := config.Secrets{SecretsManager: o.Secrets}.Resolve(ctx, arn)
 	if err != nil {
-		return "", "", "", fmt.Errorf("read secret %s: %w", arn, err)
+		return "", "", "", fmt.Errorf("%s: %w", EnvSecretARN, err)
 	}
-	if out.SecretString == nil {
-		return "", "", "", fmt.Errorf("secret %s has no string value (want JSON)", arn)
+	if c.APIKey != "" && c.Username != "" {
+		return "", "", "", fmt.Errorf(`%s: secret %s holds both "api_key" and "username": keep one`, EnvSecretARN, arn)
 	}
-	var s struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		APIKey   string `json:"api_key"`
-	}
-	if err := json.Unmarshal([]byte(*out.SecretString), &s); err != nil {
-		return "", "", "", fmt.Errorf("secret %s is not a JSON object with username/password or api_key", arn)
-	}
-	switch {
-	case s.APIKey != "" && s.Username == "" && s.Password == "":
-		return "", "", s.APIKey, nil
-	case s.APIKey == "" && s.Username != "" && s.Password != "":
-		return s.Username, s.Password, "", nil
-	}
-	return "", "", "", fmt.Errorf(`secret %s: want {"username","password"} or {"api_key"}`, arn)
+	return c.Username, c.Password, c.APIKey, nil
 }
 
 // redact drops anything that could be a credential from a URL before it is logged.
