@@ -414,8 +414,8 @@ func isALBType(b []byte) bool {
 }
 
 // tokenize splits line into space-separated fields, some double-quoted (the quotes are
-// removed). A quoted field ends at a quote followed by a space or the end of the line,
-// so quotes inside user agents or URLs do not end it early. It returns the number of
+// removed). A quoted field ends at an unescaped quote followed by a space or the end of
+// the line, so quotes inside user agents or URLs do not end it early. It returns the number of
 // fields, which may exceed len(f) (only the first len(f) are stored).
 func tokenize(line []byte, f [][]byte) (int, error) {
 	n := 0
@@ -429,7 +429,7 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 					return n, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
 				}
 				j += k
-				if j+1 == len(line) || line[j+1] == ' ' {
+				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
 					break
 				}
 				j++
