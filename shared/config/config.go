@@ -37,7 +37,7 @@ type Ingest struct {
 	// RequestTimeout bounds one HTTP request (LOGSTASH_TIMEOUT, default 0 = the sink's default).
 	RequestTimeout time.Duration
 	// MaxRetries is how often a batch is retried before it is dead-lettered
-	// (LOGSTASH_MAX_RETRIES, default -1 = the sink's default).
+	// (LOGSTASH_MAX_RETRIES, at least 1; default 0 = the sink's default).
 	MaxRetries int
 	// Codec is "json" (a JSON array per request) or "json_lines" (LOGSTASH_CODEC, default "json").
 	Codec string
@@ -78,7 +78,7 @@ func LoadIngest(getenv Getenv) (Ingest, error) {
 		BatchBytes:           r.int("LOGSTASH_BATCH_BYTES", 0, 0),
 		Concurrency:          r.int("LOGSTASH_CONCURRENCY", 0, 0),
 		RequestTimeout:       r.duration("LOGSTASH_TIMEOUT", 0),
-		MaxRetries:           r.int("LOGSTASH_MAX_RETRIES", -1, -1),
+		MaxRetries:           r.int("LOGSTASH_MAX_RETRIES", 0, 1),
 		Codec:                r.str("LOGSTASH_CODEC", "json"),
 		Gzip:                 r.bool("LOGSTASH_GZIP", true),
 		DeadLetter:           r.str("DEAD_LETTER_URI", ""),

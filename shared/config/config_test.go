@@ -19,7 +19,7 @@ func TestLoadIngestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Codec != "json" || !c.Gzip || c.DeadlineMargin != 20*time.Second || c.MaxRetries != -1 || c.MetricsNamespace != "logferry" {
+	if c.Codec != "json" || !c.Gzip || c.DeadlineMargin != 20*time.Second || c.MaxRetries != 0 || c.MetricsNamespace != "logferry" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
