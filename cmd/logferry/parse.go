@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	if *key != "" && len(files) > 1 {
 		return usagef("-key names one object; give one FILE with it")
 	}
-	out := bufio.NewWriterSize(e.Stdout, 256<<10)
+	out := &docWriter{w: e.Stdout, buf: make([]byte, 0, 512<<10)}
 	var failed []error
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
@@ -66,13 +65,29 @@ func runParse(ctx context.Context, e *env, args []string) error {
 			failed = append(failed, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if err := out.Flush(); err != nil {
+	if err := out.flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return errors.Join(failed...)
 }
 
-func parseFile(e *env, out *bufio.Writer, name string, src elblog.Source) (parseStats, error) {
+// docWriter collects documents in one buffer that the encoder appends to directly, so
+// each document is copied once (into the write), not twice as through a bufio.Writer.
+type docWriter struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (d *docWriter) flush() error {
+	if d.err == nil && len(d.buf) > 0 {
+		_, d.err = d.w.Write(d.buf)
+	}
+	d.buf = d.buf[:0]
+	return d.err
+}
+
+func parseFile(e *env, out *docWriter, name string, src elblog.Source) (parseStats, error) {
 	var st parseStats
 	var in io.Reader = e.Stdin
 	if name != "-" {
@@ -94,7 +109,6 @@ func parseFile(e *env, out *bufio.Writer, name string, src elblog.Source) (parse
 	}
 	enc := elblog.NewEncoder(src)
 	unknown := elblog.Classify(src.Key) == elblog.KindUnknown
-	buf := make([]byte, 0, 64<<10)
 	for {
 		line, off, err := lr.Next()
 		var tooLong *lines.LineTooLongError
@@ -112,21 +126,25 @@ func parseFile(e *env, out *bufio.Writer, name string, src elblog.Source) (parse
 			continue
 		}
 		var res elblog.Result
+		start := len(out.buf)
 		if tooLong != nil {
-			buf, res = enc.AppendFailure(buf[:0], line, off, tooLong)
+			out.buf, res = enc.AppendFailure(out.buf, line, off, tooLong)
 		} else {
-			buf, res = enc.Append(buf[:0], line, off)
+			out.buf, res = enc.Append(out.buf, line, off)
 		}
 		if res.Err != nil {
 			if unknown && st.documents == 0 {
+				out.buf = out.buf[:start]
 				return st, fmt.Errorf("not an ELB log: the name is not a .log/.log.gz key and the first line does not parse (%v)", res.Err)
 			}
 			st.failures++
 		}
 		st.documents++
-		buf = append(buf, '\n')
-		if _, err := out.Write(buf); err != nil {
-			return st, fmt.Errorf("writing output: %w", err)
+		out.buf = append(out.buf, '\n')
+		if len(out.buf) >= cap(out.buf)-(64<<10) {
+			if err := out.flush(); err != nil {
+				return st, fmt.Errorf("writing output: %w", err)
+			}
 		}
 	}
 }

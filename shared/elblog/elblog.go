@@ -26,9 +26,9 @@ type Result struct {
 type Encoder struct {
 	src      Source
 	idPrefix []byte // DocumentID up to the offset
-	cloud    []byte // `"cloud":{...}`
-	logPath  []byte // `"file":{"path":...}`
-	s3       []byte // `"s3":{...}`
+	// cloudLogHead is `"cloud":{…},"log":{"file":{"path":…},"offset":`, the offset to follow.
+	cloudLogHead []byte
+	s3           []byte // `"s3":{...}`
 
 	fields  [maxFields][]byte
 	rec     record
@@ -48,14 +48,13 @@ func NewEncoder(src Source) *Encoder {
 		b = append(b, `},"region":`...)
 		b = appendString(b, []byte(region))
 	}
-	e.cloud = append(b, '}')
-
+	b = append(b, `},"log":{"file":{"path":`...)
 	path := src.Key
 	if src.Bucket != "" {
 		path = "s3://" + src.Bucket + "/" + src.Key
 	}
-	e.logPath = appendString([]byte(`"file":{"path":`), []byte(path))
-	e.logPath = append(e.logPath, '}')
+	b = appendString(b, []byte(path))
+	e.cloudLogHead = append(b, `},"offset":`...)
 
 	b = []byte(`"s3":{`)
 	if src.Bucket != "" {

@@ -93,11 +93,7 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 	e.common(offset, datasetFor(r.format))
 	w.str(`"original":`, line)
 	w.end()
-	w.rawMember(e.cloud)
-	w.obj(`"log":`)
-	w.rawMember(e.logPath)
-	w.int(`"offset":`, offset)
-	w.end()
+	e.cloudLog(offset)
 	w.obj(`"aws":`)
 	w.rawMember(e.s3)
 	w.end()
@@ -108,6 +104,14 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 	w.key(`"tags":`)
 	w.b = append(w.b, `["_elb_parse_failure"]`...)
 	return w.finish(), Result{Time: r.time, Err: err}
+}
+
+// cloudLog writes the precomputed cloud and log objects at the top level.
+func (e *Encoder) cloudLog(offset int64) {
+	w := &e.w
+	w.rawMember(e.cloudLogHead)
+	w.b = strconv.AppendInt(w.b, offset, 10)
+	w.b = append(w.b, '}')
 }
 
 func datasetFor(f format) string {
@@ -153,16 +157,27 @@ func (e *Encoder) common(offset int64, dataset string) {
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	r := &e.rec
 	w := &e.w
-	w.begin(dst)
-	e.timestamp(r.ts)
-	e.common(offset, datasetFor(r.format))
-	if r.hasRequest {
-		w.key(`"category":`)
-		w.b = append(w.b, `["web"]`...)
-	} else {
-		w.key(`"category":`)
-		w.b = append(w.b, `["network"]`...)
+	// The head of every document is fixed but for a few values: write it directly
+	// rather than member by member.
+	b := append(dst, `{"@timestamp":"`...)
+	b = append(b, r.ts...)
+	if r.ts[len(r.ts)-1] != 'Z' {
+		b = append(b, 'Z')
 	}
+	b = append(b, `","@metadata":{"_id":"`...)
+	b = append(b, e.idPrefix...)
+	b = strconv.AppendInt(b, offset, 10)
+	if r.format == formatConn {
+		b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"aws.elb_connection_logs","category":`...)
+	} else {
+		b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"aws.elb_logs","category":`...)
+	}
+	if r.hasRequest {
+		b = append(b, `["web"]`...)
+	} else {
+		b = append(b, `["network"]`...)
+	}
+	w.b, w.depth, w.opened, w.comma = b, 1, 1, true
 	switch {
 	case r.status != nil && r.statusN < 400:
 		w.strConst(`"outcome":`, "success")
@@ -187,16 +202,11 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.str(`"original":`, line)
 	}
 	w.end()
-
-	w.rawMember(e.cloud)
-	w.obj(`"log":`)
-	w.rawMember(e.logPath)
-	w.int(`"offset":`, offset)
-	w.end()
+	e.cloudLog(offset)
 
 	w.obj(`"source":`)
-	w.str(`"address":`, r.clientIP)
-	w.str(`"ip":`, r.clientIP)
+	w.safe(`"address":`, r.clientIP)
+	w.safe(`"ip":`, r.clientIP)
 	w.num(`"port":`, r.clientPort)
 	if !r.hasRequest {
 		w.num(`"bytes":`, r.recv)
@@ -215,15 +225,11 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.obj(`"http":`)
 		w.obj(`"request":`)
 		w.str(`"method":`, r.method)
-		w.obj(`"body":`)
-		w.num(`"bytes":`, r.recv)
-		w.end()
+		w.numIn(`"body":{"bytes":`, r.recv, "}")
 		w.end()
 		w.obj(`"response":`)
 		w.num(`"status_code":`, r.status)
-		w.obj(`"body":`)
-		w.num(`"bytes":`, r.sent)
-		w.end()
+		w.numIn(`"body":{"bytes":`, r.sent, "}")
 		w.end()
 		w.str(`"version":`, r.proto)
 		w.end()
@@ -238,9 +244,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.str(`"fragment":`, r.fragment)
 		w.end()
 
-		w.obj(`"user_agent":`)
-		w.str(`"original":`, r.userAgent)
-		w.end()
+		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
 	}
 
 	w.obj(`"tls":`)
@@ -263,14 +267,12 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	}
 	w.end()
 
-	w.obj(`"trace":`)
-	w.str(`"id":`, r.traceID)
-	w.end()
+	w.strIn(`"trace":{"id":`, r.traceID, "}")
 
 	w.obj(`"aws":`)
 	w.obj(`"elb":`)
 	w.str(`"name":`, r.elb)
-	w.str(`"type":`, r.typ)
+	w.safe(`"type":`, r.typ)
 	w.str(`"log_version":`, r.version)
 	w.str(`"listener":`, r.listener)
 	switch {
@@ -281,17 +283,13 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	case r.format == formatClassic:
 		w.strConst(`"protocol":`, "tcp")
 	}
-	sec(w, `"request_processing_time":`, r.rpt)
-	sec(w, `"backend_processing_time":`, r.bpt)
-	sec(w, `"response_processing_time":`, r.rspt)
+	w.numIn(`"request_processing_time":{"sec":`, r.rpt, "}")
+	w.numIn(`"backend_processing_time":{"sec":`, r.bpt, "}")
+	w.numIn(`"response_processing_time":{"sec":`, r.rspt, "}")
 	w.obj(`"backend":`)
-	w.str(`"ip":`, r.backendIP)
+	w.safe(`"ip":`, r.backendIP)
 	w.num(`"port":`, r.backendPrt)
-	w.obj(`"http":`)
-	w.obj(`"response":`)
-	w.num(`"status_code":`, r.backendStatus)
-	w.end()
-	w.end()
+	w.numIn(`"http":{"response":{"status_code":`, r.backendStatus, "}}")
 	w.end()
 	w.str(`"ssl_cipher":`, r.cipher)
 	w.str(`"ssl_protocol":`, r.sslProto)
@@ -304,8 +302,8 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.str(`"arn":`, r.certArn)
 		w.str(`"serial":`, r.certSerial)
 		w.end()
-		ms(w, `"connection_time":`, r.connTime)
-		ms(w, `"tls_handshake_time":`, r.tlsHandshake)
+		w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
+		w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
 		w.str(`"incoming_tls_alert":`, r.alert)
 		w.str(`"alpn_fe_protocol":`, r.alpnFE)
 		w.str(`"alpn_be_protocol":`, r.alpnBE)
@@ -313,7 +311,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	}
 	if r.format == formatConn {
 		w.str(`"connection_trace_id":`, r.connTrace)
-		sec(w, `"tls_handshake_latency":`, r.hsLatency)
+		w.numIn(`"tls_handshake_latency":{"sec":`, r.hsLatency, "}")
 		w.str(`"tls_verify_status":`, r.verifyStatus)
 	}
 	w.end()
@@ -325,9 +323,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 func (e *Encoder) albFields() {
 	r := &e.rec
 	w := &e.w
-	w.obj(`"target_group":`)
-	w.str(`"arn":`, r.tgArn)
-	w.end()
+	w.strIn(`"target_group":{"arn":`, r.tgArn, "}")
 	w.str(`"trace_id":`, r.traceID)
 	w.obj(`"chosen_cert":`)
 	w.str(`"arn":`, r.certArn)
@@ -336,9 +332,7 @@ func (e *Encoder) albFields() {
 	w.num(`"matched_rule_priority":`, r.priority)
 	w.list(`"action_executed":`, r.actions, ',', false)
 	w.str(`"redirect_url":`, r.redirect)
-	w.obj(`"error":`)
-	w.str(`"reason":`, r.errReason)
-	w.end()
+	w.strIn(`"error":{"reason":`, r.errReason, "}")
 	w.list(`"target_port":`, r.targetList, ' ', false)
 	w.list(`"target_status_code":`, r.targetStatusList, ' ', false)
 	w.str(`"classification":`, r.class)
@@ -347,24 +341,6 @@ func (e *Encoder) albFields() {
 	w.str(`"transformed_host":`, r.tHost)
 	w.str(`"transformed_uri":`, r.tURI)
 	w.str(`"request_transform_status":`, r.tStatus)
-}
-
-func sec(w *writer, k string, v []byte) {
-	if v == nil {
-		return
-	}
-	w.obj(k)
-	w.num(`"sec":`, v)
-	w.end()
-}
-
-func ms(w *writer, k string, v []byte) {
-	if v == nil {
-		return
-	}
-	w.obj(k)
-	w.num(`"ms":`, v)
-	w.end()
 }
 
 // fieldError names the field that broke a line. Building it allocates, which is fine:

@@ -91,6 +91,39 @@ func (w *writer) str(k string, v []byte) {
 	w.b = appendString(w.b, v)
 }
 
+// strIn writes a string member nested in single-member objects: k opens them (as in
+// `"user_agent":{"original":`) and closers ends them; one call instead of obj/str/end.
+func (w *writer) strIn(k string, v []byte, closers string) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = appendString(w.b, v)
+	w.b = append(w.b, closers...)
+}
+
+// numIn is strIn for a validated number.
+func (w *writer) numIn(k string, v []byte, closers string) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, v...)
+	w.b = append(w.b, closers...)
+}
+
+// safe writes a string member the parser validated as needing no escaping (IPs, type
+// words); nil writes nothing.
+func (w *writer) safe(k string, v []byte) {
+	if v == nil {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, '"')
+	w.b = append(w.b, v...)
+	w.b = append(w.b, '"')
+}
+
 func (w *writer) strConst(k, v string) {
 	w.key(k)
 	w.b = append(w.b, '"')
