@@ -28,6 +28,10 @@ const (
 	// ElasticsearchError: a request failed for a reason that may pass (connection refused,
 	// timeout, 5xx, 429). Retrying the step is safe.
 	ElasticsearchError = "ElasticsearchError"
+	// ElasticsearchRejected: Elasticsearch refused a request with a 4xx status other than
+	// 408 and 429 (a missing index, a setting it will not take, missing privileges).
+	// Retrying the same step fails the same way.
+	ElasticsearchRejected = "ElasticsearchRejected"
 )
 
 // Error is a step's failure with its stable name.

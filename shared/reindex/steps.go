@@ -213,6 +213,12 @@ func (s *Steps) block(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
+	// _count and the copy's scroll see only refreshed documents: without this refresh, writes
+	// the source took before the block (or all of them, with refresh_interval -1) would be
+	// missing from the count and the copy alike, and verify would pass without them.
+	if err := refresh(ctx, s.t, st.From); err != nil {
+		return err
+	}
 	n, err := count(ctx, s.t, st.From)
 	if err != nil {
 		return err
@@ -628,6 +634,10 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 		return verified{}, fail(NotOurs, step, "%q does not exist or was not created by run %q", st.To, st.Run)
 	}
 	if err := refresh(ctx, s.t, st.To); err != nil {
+		return verified{}, err
+	}
+	// From too: a write that slipped in while someone lifted the block is otherwise invisible.
+	if err := refresh(ctx, s.t, st.From); err != nil {
 		return verified{}, err
 	}
 	toN, err := count(ctx, s.t, st.To)
