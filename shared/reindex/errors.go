@@ -3,6 +3,7 @@ package reindex
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error names. They are stable: Step Functions Retry and Catch clauses match on them (the
@@ -47,9 +48,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrorName is the stable name of err: the Name of the first *Error in its chain, or
-// ElasticsearchError for anything else (network, timeouts), which is worth a retry; "" for
-// nil.
+// ErrorName is the stable name of err: the Name of the first *Error in its chain;
+// ElasticsearchRejected for an Elasticsearch response with a 4xx status other than 408 and
+// 429; ElasticsearchError for anything else (network, timeouts, 429, 5xx), which is worth a
+// retry; "" for nil.
 func ErrorName(err error) string {
 	if err == nil {
 		return ""
@@ -57,6 +59,17 @@ func ErrorName(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Name
+	}
+	return transportName(err)
+}
+
+// transportName classifies an error that did not come from a step's own checks.
+func transportName(err error) string {
+	switch s := statusOf(err); {
+	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests:
+		return ElasticsearchError
+	case s >= 400 && s < 500:
+		return ElasticsearchRejected
 	}
 	return ElasticsearchError
 }
@@ -78,5 +91,5 @@ func named(step Step, err error) error {
 		}
 		return err
 	}
-	return &Error{Name: ElasticsearchError, Step: step, Err: err}
+	return &Error{Name: transportName(err), Step: step, Err: err}
 }

@@ -9,7 +9,7 @@ import (
 // CheckIndexName reports why name cannot be the one concrete index a reindex works on:
 // Elasticsearch's naming rules (lowercase; none of \ / * ? " < > | space , # :; not "." or
 // ".."; not starting with - _ +; at most 255 bytes), plus what this workflow refuses on
-// purpose: wildcards, _all, and system or hidden names starting with ".".
+// purpose: wildcards, _all, system or hidden names starting with ".", and '%'.
 func CheckIndexName(name string) error {
 	switch {
 	case name == "":
@@ -31,8 +31,15 @@ func CheckIndexName(name string) error {
 	if i := strings.IndexAny(name, "\\/\"<>| ,#:"); i >= 0 {
 		return fmt.Errorf("index name %q contains %q, which Elasticsearch does not allow", name, name[i])
 	}
+	// Elasticsearch allows '%', but the request path is percent-decoded: "x%61" would
+	// address the index "xa". Refused so every step acts on the index the request names.
+	if strings.Contains(name, "%") {
+		return fmt.Errorf("index name %q contains '%%', which a request URL decodes into another name", name)
+	}
 	for _, r := range name {
-		if unicode.IsUpper(r) {
+		// Title-case letters (U+01C5) are not IsUpper, but Elasticsearch refuses any name
+		// that lower-casing changes.
+		if unicode.IsUpper(r) || unicode.IsTitle(r) {
 			return fmt.Errorf("index name %q has upper-case letters; index names are lowercase", name)
 		}
 		if r == unicode.ReplacementChar || unicode.IsControl(r) {

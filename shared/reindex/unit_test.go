@@ -43,6 +43,8 @@ func TestCheckIndexName(t *testing.T) {
 		strings.Repeat("a", 256): "over 255",
 		"a\x00b":                 "control",
 		"a\xffb":                 "invalid UTF-8",
+		"x%61":                   "decodes",
+		"\u01c5ogs":              "lowercase",
 	}
 	for n, want := range bad {
 		err := CheckIndexName(n)
