@@ -87,6 +87,7 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 	r := &e.rec
 	w := &e.w
 	w.begin(dst)
+	w.plain = false
 	if r.ts != nil { // the time parsed before something else broke
 		e.timestamp(r.ts)
 	}
@@ -199,7 +200,8 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		appendTime(w, r.tlsCreated)
 	}
 	if e.src.IncludeOriginal {
-		w.str(`"original":`, line)
+		w.key(`"original":`)
+		w.b = appendString(w.b, line) // the line's own quotes always need escaping
 	}
 	w.end()
 	e.cloudLog(offset)
@@ -359,10 +361,11 @@ func clip(v []byte) []byte {
 var errEmpty = errors.New("empty line")
 
 func (e *Encoder) parse(line []byte) error {
-	n, err := tokenize(line, e.fields[:])
+	n, quoted, err := tokenize(line, e.fields[:])
 	if err != nil {
 		return err
 	}
+	e.w.plain = linePlain(line, quoted)
 	if n == 0 {
 		return errEmpty
 	}
@@ -393,8 +396,7 @@ func isALBType(b []byte) bool {
 // removed). A quoted field ends at an unescaped quote followed by a space or the end of
 // the line, so quotes inside user agents or URLs do not end it early. It returns the number of
 // fields, which may exceed len(f) (only the first len(f) are stored).
-func tokenize(line []byte, f [][]byte) (int, error) {
-	n := 0
+func tokenize(line []byte, f [][]byte) (n, quoted int, err error) {
 	for i := 0; i < len(line); {
 		var tok []byte
 		if line[i] == '"' {
@@ -402,7 +404,7 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 			for {
 				k := index(line[j:], '"')
 				if k < 0 {
-					return n, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
+					return n, quoted, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
 				}
 				j += k
 				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
@@ -412,6 +414,7 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 			}
 			tok = line[i+1 : j]
 			i = j + 2
+			quoted++
 		} else {
 			j := index(line[i:], ' ')
 			if j < 0 {
@@ -425,7 +428,7 @@ func tokenize(line []byte, f [][]byte) (int, error) {
 		}
 		n++
 	}
-	return n, nil
+	return n, quoted, nil
 }
 
 // index is bytes.IndexByte for the short fields of a log line: 8 bytes at a time
@@ -500,7 +503,7 @@ func (e *Encoder) hostPort(name string, v []byte) (ip, port []byte, err error) {
 	if !isPort(port) {
 		return nil, nil, fieldError(e.rec.format, name, v, "bad port")
 	}
-	return ip, port, nil
+	return ip, trimZeros(port), nil
 }
 
 // number validates an optional JSON number field; minusOne makes -1 mean absent too.
@@ -523,7 +526,7 @@ func (e *Encoder) integer(name string, v []byte) ([]byte, error) {
 	if !isDigits(v) || len(v) > 18 {
 		return nil, fieldError(e.rec.format, name, v, "not a non-negative integer")
 	}
-	return v, nil
+	return trimZeros(v), nil
 }
 
 func (e *Encoder) parseClassic(f [][]byte) error {
@@ -676,7 +679,7 @@ func (e *Encoder) splitURL(u []byte) {
 		}
 		if c := bytes.LastIndexByte(host, ':'); c >= 0 && c > bytes.LastIndexByte(host, ']') {
 			if p := host[c+1:]; isPort(p) {
-				r.port = p
+				r.port = trimZeros(p)
 			}
 			host = host[:c]
 		}
@@ -767,6 +770,9 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 	if d := field(f, 17); d != nil {
 		e.scratch = percentDecode(e.scratch[:0], d)
 		r.domainName = e.scratch
+		if len(e.scratch) != len(d) {
+			e.w.plain = false // decoding may have produced bytes that need escaping
+		}
 	}
 	r.alpnFE = field(f, 18)
 	r.alpnBE = field(f, 19)
@@ -798,6 +804,12 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	}
 	if r.listenerPort = opt(f[3]); r.listenerPort != nil && !isPort(r.listenerPort) {
 		return fieldError(r.format, "listener_port", r.listenerPort, "bad port")
+	}
+	if r.clientPort != nil {
+		r.clientPort = trimZeros(r.clientPort)
+	}
+	if r.listenerPort != nil {
+		r.listenerPort = trimZeros(r.listenerPort)
 	}
 	r.sslProto = field(f, 4)
 	r.tlsVersion, r.tlsProtocol = tlsVersion(r.sslProto)
@@ -864,6 +876,14 @@ func isDigits(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// trimZeros drops leading zeros from validated digits: JSON numbers cannot have them.
+func trimZeros(b []byte) []byte {
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	return b
 }
 
 func atoi(b []byte) int {

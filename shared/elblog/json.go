@@ -2,6 +2,7 @@ package elblog
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -17,6 +18,9 @@ type writer struct {
 	opened int              // deepest level whose "{" has been written
 	comma  bool             // the next member needs a separator
 	keys   [maxDepth]string // keys (pre-quoted) of the levels not yet opened
+	// plain is set when every string written by str, strIn and list is known to need
+	// no escaping (the whole line was checked at once), so they are copied as they are.
+	plain bool
 }
 
 func (w *writer) begin(dst []byte) {
@@ -88,6 +92,16 @@ func (w *writer) str(k string, v []byte) {
 		return
 	}
 	w.key(k)
+	w.string(v)
+}
+
+func (w *writer) string(v []byte) {
+	if w.plain {
+		w.b = append(w.b, '"')
+		w.b = append(w.b, v...)
+		w.b = append(w.b, '"')
+		return
+	}
 	w.b = appendString(w.b, v)
 }
 
@@ -98,7 +112,7 @@ func (w *writer) strIn(k string, v []byte, closers string) {
 		return
 	}
 	w.key(k)
-	w.b = appendString(w.b, v)
+	w.string(v)
 	w.b = append(w.b, closers...)
 }
 
@@ -164,7 +178,7 @@ func (w *writer) list(k string, v []byte, sep byte, trimQuotes bool) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendString(w.b, item)
+		w.string(item)
 		if j < 0 {
 			break
 		}
@@ -257,6 +271,38 @@ func plain8(x uint64) bool {
 	bs := x ^ (lsb * '\\')
 	bs = (bs - lsb) & ^bs
 	return (ctl|quote|bs|x)&msb == 0
+}
+
+const m7f = 0x7f7f7f7f7f7f7f7f
+
+// eq8 marks (with 0x80) exactly the bytes of x equal to c.
+func eq8(x uint64, c byte) uint64 {
+	y := x ^ (lsb * uint64(c))
+	return ^(((y & m7f) + m7f) | y | m7f)
+}
+
+// linePlain reports whether a line's fields can be copied into JSON strings unescaped:
+// no control bytes, backslashes or non-ASCII bytes, and no quotes but the quotedFields
+// pairs that delimit quoted fields.
+func linePlain(line []byte, quotedFields int) bool {
+	var bad uint64
+	quotes := 0
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		bad |= x | ^((x & m7f) + lsb*0x60) | eq8(x, '\\')
+		quotes += bits.OnesCount64(eq8(x, '"'))
+	}
+	for ; i < len(line); i++ {
+		c := line[i]
+		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+		if c == '"' {
+			quotes++
+		}
+	}
+	return bad&msb == 0 && quotes == 2*quotedFields
 }
 
 func indexByte(b []byte, c byte) int {
