@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -166,6 +167,10 @@ type marker struct {
 	Run       string `json:"run"`
 	Source    string `json:"source"`
 	Phase     Phase  `json:"phase"`
+	// FromUUID is the uuid of the index the copy is made from: an index that merely has
+	// From's name now (the source deleted and recreated, or rename-back's new index) is not
+	// the one this copy holds the data of.
+	FromUUID string `json:"from_uuid,omitempty"`
 }
 
 const createdBy = "logferry"
@@ -181,6 +186,22 @@ func (i *indexInfo) marker() *marker {
 		return nil
 	}
 	return m.Meta.Logferry
+}
+
+func (i *indexInfo) uuid() string {
+	v, _ := i.setting("index.uuid")
+	return v
+}
+
+// isCopy tells whether to is the index this run created in st's phase as the copy of from
+// — the very index, by uuid.
+func isCopy(st *State, to, from *indexInfo) bool {
+	if to == nil || from == nil {
+		return false
+	}
+	m := to.marker()
+	return m != nil && m.Run == st.Run && m.Phase == st.Phase && m.Source == st.Source &&
+		m.FromUUID != "" && m.FromUUID == from.uuid()
 }
 
 // ours tells whether run created the index.
@@ -225,9 +246,11 @@ func refresh(ctx context.Context, t esapi.Transport, index string) error {
 type taskResult struct {
 	Completed bool `json:"completed"`
 	Task      struct {
-		Description string `json:"description"`
-		Cancelled   bool   `json:"cancelled"`
-		Status      struct {
+		Action       string `json:"action"`
+		ParentTaskID string `json:"parent_task_id"`
+		Description  string `json:"description"`
+		Cancelled    bool   `json:"cancelled"`
+		Status       struct {
 			Total            int64 `json:"total"`
 			Created          int64 `json:"created"`
 			Updated          int64 `json:"updated"`
@@ -278,10 +301,22 @@ func descriptionMatches(desc, from, to string) bool {
 	return desc == want || strings.HasPrefix(desc, want+"[")
 }
 
+const reindexAction = "indices:data/write/reindex"
+
 // findTask looks for this copy's reindex task: first among running tasks (parents only,
 // not slices), then among the results stored in .tasks. It returns "" when there is none.
 // Reading .tasks is best effort: clusters that forbid it only lose the second lookup.
 func findTask(ctx context.Context, t esapi.Transport, from, to string) (id string, running bool, err error) {
+	ids, err := runningCopies(ctx, t, from, to)
+	if err != nil || len(ids) > 0 {
+		return strings.Join(ids[:min(len(ids), 1)], ""), len(ids) > 0, err
+	}
+	return storedCopy(ctx, t, from, to)
+}
+
+// runningCopies lists the running reindex tasks (parents, not slices) copying from into
+// to: normally one, more when a start was sent twice at once.
+func runningCopies(ctx context.Context, t esapi.Transport, from, to string) ([]string, error) {
 	var list struct {
 		Nodes map[string]struct {
 			Tasks map[string]struct {
@@ -290,20 +325,27 @@ func findTask(ctx context.Context, t esapi.Transport, from, to string) (id strin
 			} `json:"tasks"`
 		} `json:"nodes"`
 	}
-	err = do(ctx, t, "GET _tasks", esapi.TasksListRequest{
-		Actions:  []string{"indices:data/write/reindex"},
+	err := do(ctx, t, "GET _tasks", esapi.TasksListRequest{
+		Actions:  []string{reindexAction},
 		Detailed: ptr(true),
 	}, &list)
 	if err != nil {
-		return "", false, err
+		return nil, err
 	}
+	var ids []string
 	for _, n := range list.Nodes {
 		for tid, task := range n.Tasks {
 			if task.ParentTaskID == "" && descriptionMatches(task.Description, from, to) {
-				return tid, true, nil
+				ids = append(ids, tid)
 			}
 		}
 	}
+	slices.Sort(ids) // the same answer for the same tasks, so a retried start adopts the same one
+	return ids, nil
+}
+
+// storedCopy finds the newest stored result of a copy from into to in .tasks.
+func storedCopy(ctx context.Context, t esapi.Transport, from, to string) (id string, running bool, err error) {
 
 	var hits struct {
 		Hits struct {
@@ -322,7 +364,7 @@ func findTask(ctx context.Context, t esapi.Transport, from, to string) (id strin
 		"size": 20,
 		"sort": []any{map[string]any{"task.start_time_in_millis": "desc"}},
 		"query": map[string]any{"bool": map[string]any{"filter": []any{
-			map[string]any{"term": map[string]any{"task.action": "indices:data/write/reindex"}},
+			map[string]any{"term": map[string]any{"task.action": reindexAction}},
 			map[string]any{"match_phrase": map[string]any{"task.description": taskDescription(from, to)}},
 		}}},
 	}

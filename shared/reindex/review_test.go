@@ -13,7 +13,8 @@ import (
 // Tests that feed the steps states a buggy, retried, duplicated or malicious state machine
 // input could carry, against the real node. Each one pins a way the invariant could break.
 
-// startTask starts a reindex by hand (not through the steps) and returns its task id.
+// startTask starts a reindex by hand (not through the steps), with conflicts=proceed so a
+// second copy into a destination keeps going, and returns its task id.
 func (n *node) startTask(from, to string, rps int, size int) string {
 	n.t.Helper()
 	path := "/_reindex?wait_for_completion=false"
@@ -24,7 +25,7 @@ func (n *node) startTask(from, to string, rps int, size int) string {
 	if size > 0 {
 		src["size"] = size
 	}
-	out := n.ok("POST", path, map[string]any{"source": src, "dest": map[string]any{"index": to, "op_type": "create"}})
+	out := n.ok("POST", path, map[string]any{"source": src, "dest": map[string]any{"index": to, "op_type": "create"}, "conflicts": "proceed"})
 	return out["task"].(string)
 }
 
@@ -113,6 +114,15 @@ func TestRollbackLeavesAnotherRunsFinishedCopy(t *testing.T) {
 	}
 	if got := n.resolve(src); !slices.Equal(got, []string{done.Dest}) || n.count(src) != 40 {
 		t.Fatalf("%s resolves to %v: the finished copy was deleted by a forged rollback", src, got)
+	}
+	// Nor does it lift a write block someone else set on an index the source does not name.
+	n.ok("PUT", "/"+other+"/_block/write", nil)
+	forged.Source, forged.Dest, forged.To = p+"-elsewhere", p+"-elsewhere-r1", p+"-elsewhere-r1"
+	if _, err := s.Do(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	if n.canWrite(other, "x") {
+		t.Errorf("a forged rollback lifted the write block of %s", other)
 	}
 }
 

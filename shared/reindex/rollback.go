@@ -42,6 +42,12 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 		switch mk := to.marker(); {
 		case mk == nil || mk.Run != st.Run || mk.Phase != st.Phase:
 			s.log.WarnContext(ctx, "reindex rollback: leaving an index this run did not create", "index", st.To)
+		case !isCopy(st, to, from):
+			// This run's copy, but not of the index now named From: the state is stale (a late
+			// rollback while rename-back copies back, when the copy is the only complete one)
+			// or edited. Deleting it could delete the data.
+			return fail(InvalidRequest, StepRollback, "%q is this run's copy of source %q (uuid %q), not of the index now named %q (uuid %q): a stale or edited state; nothing was changed, roll back with the current state",
+				st.To, mk.Source, mk.FromUUID, st.From, from.uuid())
 		default:
 			if err := deleteIndex(ctx, s.t, st.To); err != nil {
 				return fmt.Errorf("delete the partial copy %q: %w", st.To, err)
@@ -51,6 +57,12 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 		}
 	}
 	ourBlock := st.Phase == PhaseBack || !st.SourceWasBlocked
+	if from != nil && from.writeBlocked() && ourBlock {
+		ourBlock, err = s.blockedByThisRun(ctx, st, from)
+		if err != nil {
+			return err
+		}
+	}
 	if from != nil && from.writeBlocked() && ourBlock {
 		if err := s.unblock(ctx, st.From); err != nil {
 			return err
@@ -84,42 +96,53 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 	return nil
 }
 
-// stopTask cancels this copy's task (found by id, or by description when a crashed start
-// never recorded it) and waits until it has stopped: deleting the destination under a
-// running copy would let the copy create it again.
+// blockedByThisRun tells whether the write block on from is one this run may lift: in
+// phase copy from must be what the source resolves to, in phase back this run's temporary.
+// A state edited to name another index does not unblock it.
+func (s *Steps) blockedByThisRun(ctx context.Context, st *State, from *indexInfo) (bool, error) {
+	if st.Phase == PhaseBack {
+		if !from.ours(st.Run) {
+			s.log.WarnContext(ctx, "reindex rollback: leaving the write block of an index this run did not create", "index", from.Name)
+			return false, nil
+		}
+		return true, nil
+	}
+	infos, err := getIndex(ctx, s.t, st.Source)
+	if err != nil {
+		return false, err
+	}
+	if len(infos) != 1 || infos[0].Name != from.Name {
+		s.log.WarnContext(ctx, "reindex rollback: leaving the write block of an index the source does not resolve to", "index", from.Name, "source", st.Source)
+		return false, nil
+	}
+	return true, nil
+}
+
+// stopTask cancels every running copy from From into To — the recorded task, one a crashed
+// start never recorded, a second one from a start sent twice — and waits until they have
+// stopped: deleting the destination under a running copy would let the copy create it
+// again. Tasks are found by what they copy, never by the state's task id alone, so a task
+// id that names someone else's task does not get it cancelled.
 func (s *Steps) stopTask(ctx context.Context, st *State) error {
-	id := st.TaskID
-	if id == "" {
-		found, running, err := findTask(ctx, s.t, st.From, st.To)
-		if err != nil {
-			return err
-		}
-		if !running {
-			return nil
-		}
-		id = found
-	}
-	t, err := getTask(ctx, s.t, id, false)
-	if ErrorName(err) == TaskLost {
-		return nil
-	}
+	ids, err := runningCopies(ctx, s.t, st.From, st.To)
 	if err != nil {
 		return err
 	}
-	if t.Completed {
-		return nil
-	}
-	// Cancelling a task that just finished answers 200 with node_failures: the wait below
-	// is what tells.
-	if err := do(ctx, s.t, "POST _tasks/"+id+"/_cancel", esapi.TasksCancelRequest{TaskID: id}, nil); err != nil {
-		return err
+	for _, id := range ids {
+		// Cancelling a task that just finished answers 200 with node_failures: the wait
+		// below is what tells.
+		if err := do(ctx, s.t, "POST _tasks/"+id+"/_cancel", esapi.TasksCancelRequest{TaskID: id}, nil); err != nil && ErrorName(err) != ElasticsearchRejected {
+			return err
+		}
 	}
 	deadline := time.Now().Add(s.cfg.CancelTimeout)
-	for {
+	for len(ids) > 0 {
+		id := ids[0]
 		t, err := getTask(ctx, s.t, id, false)
 		if ErrorName(err) == TaskLost || err == nil && t.Completed {
 			s.log.InfoContext(ctx, "reindex rollback: cancelled the copy", "task", id)
-			return nil
+			ids = ids[1:]
+			continue
 		}
 		if err != nil {
 			return err
@@ -133,6 +156,7 @@ func (s *Steps) stopTask(ctx context.Context, st *State) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	return nil
 }
 
 func (s *Steps) unblock(ctx context.Context, index string) error {

@@ -204,6 +204,11 @@ func (s *Steps) preflight(ctx context.Context, st *State) error {
 // block write-blocks From (waiting for in-flight writes) and counts it: from now on the
 // count is what the copy must hold.
 func (s *Steps) block(ctx context.Context, st *State) error {
+	if st.Phase == PhaseCopy {
+		if err := s.checkSourceIsFrom(ctx, st, StepBlock); err != nil {
+			return err
+		}
+	}
 	err := do(ctx, s.t, "PUT "+st.From+"/_block/write", esapi.IndicesAddBlockRequest{
 		Index: []string{st.From}, Block: "write", ExpandWildcards: "none",
 	}, nil)
@@ -251,18 +256,12 @@ func copyable(key string) bool {
 // createBody works out the new index (its settings, mappings with our marker, and the
 // settings to restore after the copy). It is deterministic, so a retried create computes
 // the same Restore without depending on what the first attempt did.
-func (s *Steps) createBody(ctx context.Context, st *State) (map[string]any, *Restore, error) {
+func (s *Steps) createBody(ctx context.Context, st *State, from *indexInfo) (map[string]any, *Restore, error) {
 	settings := map[string]any{}
 	var mappings json.RawMessage
 	switch {
 	case st.Phase == PhaseBack:
-		tmp, _, err := concreteIndex(ctx, s.t, st.From)
-		if err != nil {
-			return nil, nil, err
-		}
-		if tmp == nil {
-			return nil, nil, fail(InvalidRequest, StepCreate, "temporary index %q does not exist", st.From)
-		}
+		tmp := from
 		for k, v := range tmp.Settings {
 			if copyable(k) {
 				settings[k] = v
@@ -277,13 +276,7 @@ func (s *Steps) createBody(ctx context.Context, st *State) (map[string]any, *Res
 		settings = tpl.Settings
 		mappings = st.Mappings // the template's own mappings apply anyway
 	default:
-		src, _, err := concreteIndex(ctx, s.t, st.SourceIndex)
-		if err != nil {
-			return nil, nil, err
-		}
-		if src == nil {
-			return nil, nil, fail(InvalidRequest, StepCreate, "source %q does not exist", st.SourceIndex)
-		}
+		src := from // checkValidated: in phase copy From is SourceIndex
 		for k, v := range src.Settings {
 			if copyable(k) {
 				settings[k] = v
@@ -311,7 +304,7 @@ func (s *Steps) createBody(ctx context.Context, st *State) (map[string]any, *Res
 	settings["index.number_of_replicas"] = "0"
 	settings["index.refresh_interval"] = "-1"
 
-	m, err := withMarker(mappings, marker{CreatedBy: createdBy, Run: st.Run, Source: st.Source, Phase: st.Phase})
+	m, err := withMarker(mappings, marker{CreatedBy: createdBy, Run: st.Run, Source: st.Source, Phase: st.Phase, FromUUID: from.uuid()})
 	if err != nil {
 		return nil, nil, fail(InvalidRequest, StepCreate, "mappings: %w", err)
 	}
@@ -391,7 +384,14 @@ func flatSettings(raw json.RawMessage) (map[string]any, error) {
 // create makes To with the intended mappings and copy-time settings. A To that exists is
 // accepted only if this run created it (a retried create).
 func (s *Steps) create(ctx context.Context, st *State) error {
-	body, restore, err := s.createBody(ctx, st)
+	from, _, err := concreteIndex(ctx, s.t, st.From)
+	if err != nil {
+		return err
+	}
+	if from == nil {
+		return fail(InvalidRequest, StepCreate, "%q, the index to copy from, does not exist", st.From)
+	}
+	body, restore, err := s.createBody(ctx, st, from)
 	if err != nil {
 		return err
 	}
@@ -426,8 +426,10 @@ func (s *Steps) create(ctx context.Context, st *State) error {
 	if existing != nil && !existing.ours(st.Run) {
 		return fail(NotOurs, StepCreate, "%q already exists and was not created by run %q", st.To, st.Run)
 	}
-	if existing != nil && existing.marker().Phase != st.Phase {
-		return fail(NotOurs, StepCreate, "%q was created by this run for phase %q, not %q", st.To, existing.marker().Phase, st.Phase)
+	if existing != nil && !isCopy(st, existing, from) {
+		mk := existing.marker()
+		return fail(NotOurs, StepCreate, "%q was created by this run for another copy (phase %q, source %q, from uuid %q), not phase %q from %q (uuid %q)",
+			st.To, mk.Phase, mk.Source, mk.FromUUID, st.Phase, st.From, from.uuid())
 	}
 	st.Restore = restore
 	st.Created = true
@@ -440,6 +442,10 @@ func (s *Steps) create(ctx context.Context, st *State) error {
 func (s *Steps) start(ctx context.Context, st *State) error {
 	if !st.Created {
 		return fail(InvalidRequest, StepStart, "%q was not created by this run: run create first", st.To)
+	}
+	// "created" is the state's word; the copy goes only into the index create made for it.
+	if err := s.checkCopyTarget(ctx, st, StepStart); err != nil {
+		return err
 	}
 	st.Status = StatusRunning
 	st.Next = StepCheck
@@ -493,6 +499,52 @@ func (s *Steps) start(ctx context.Context, st *State) error {
 	}
 	st.TaskID = out.Task
 	st.Tasks = appendNew(st.Tasks, out.Task)
+	return nil
+}
+
+// checkSourceIsFrom makes sure the request's source still resolves to exactly From: a
+// state edited between steps (source_index not what source names) must not aim a block or
+// a swap at another index.
+func (s *Steps) checkSourceIsFrom(ctx context.Context, st *State, step Step) error {
+	infos, err := getIndex(ctx, s.t, st.Source)
+	if err != nil {
+		return err
+	}
+	if len(infos) != 1 || infos[0].Name != st.From {
+		names := make([]string, 0, len(infos))
+		for _, i := range infos {
+			names = append(names, i.Name)
+		}
+		return fail(InvalidRequest, step, "source %q resolves to [%s], not to source_index %q", st.Source, strings.Join(names, ", "), st.From)
+	}
+	return nil
+}
+
+// checkCopyTarget makes sure To is the index this run created for this copy of From.
+func (s *Steps) checkCopyTarget(ctx context.Context, st *State, step Step) error {
+	from, _, err := concreteIndex(ctx, s.t, st.From)
+	if err != nil {
+		return err
+	}
+	if from == nil {
+		return fail(InvalidRequest, step, "%q, the index to copy from, does not exist", st.From)
+	}
+	to, _, err := concreteIndex(ctx, s.t, st.To)
+	if err != nil {
+		return err
+	}
+	if !isCopy(st, to, from) {
+		return fail(NotOurs, step, "%q does not exist or was not created by run %q for the copy from %q", st.To, st.Run, st.From)
+	}
+	return nil
+}
+
+// checkTask refuses a task that is not this copy's: the id of another task (another copy,
+// an update-by-query, one slice of this copy) says nothing about this copy.
+func checkTask(t *taskResult, st *State, step Step) error {
+	if t.Task.Action != reindexAction || t.Task.ParentTaskID != "" || !descriptionMatches(t.Task.Description, st.From, st.To) {
+		return fail(InvalidRequest, step, "task %s is %q (%s), not the copy from %q to %q", st.TaskID, t.Task.Description, t.Task.Action, st.From, st.To)
+	}
 	return nil
 }
 
@@ -574,6 +626,9 @@ func (s *Steps) check(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTask(t, st, StepCheck); err != nil {
+		return err
+	}
 	p, done, err := taskOutcome(t, st)
 	st.Copy = &p
 	if err != nil {
@@ -609,6 +664,9 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 	if err != nil {
 		return verified{}, err
 	}
+	if err := checkTask(t, st, step); err != nil {
+		return verified{}, err
+	}
 	p, done, err := taskOutcome(t, st)
 	if err != nil {
 		return verified{}, err
@@ -626,12 +684,17 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 	if !from.writeBlocked() {
 		return verified{}, fail(CountMismatch, step, "%q is not write-blocked, so its count cannot be compared", st.From)
 	}
+	if st.Phase == PhaseCopy {
+		if err := s.checkSourceIsFrom(ctx, st, step); err != nil {
+			return verified{}, err
+		}
+	}
 	to, _, err := concreteIndex(ctx, s.t, st.To)
 	if err != nil {
 		return verified{}, err
 	}
-	if to == nil || !to.ours(st.Run) {
-		return verified{}, fail(NotOurs, step, "%q does not exist or was not created by run %q", st.To, st.Run)
+	if !isCopy(st, to, from) {
+		return verified{}, fail(NotOurs, step, "%q does not exist or is not the copy run %q made of %q in phase %q", st.To, st.Run, st.From, st.Phase)
 	}
 	if err := refresh(ctx, s.t, st.To); err != nil {
 		return verified{}, err
