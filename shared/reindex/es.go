@@ -171,6 +171,10 @@ type marker struct {
 	// From's name now (the source deleted and recreated, or rename-back's new index) is not
 	// the one this copy holds the data of.
 	FromUUID string `json:"from_uuid,omitempty"`
+	// Aliases are the source's aliases when the first copy was made: rename-back puts them on
+	// the final index after the source is gone. Kept here, not taken from the state, so an
+	// edited state cannot point someone else's alias at the copy.
+	Aliases map[string]json.RawMessage `json:"aliases,omitempty"`
 }
 
 const createdBy = "logferry"

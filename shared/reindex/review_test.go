@@ -2,6 +2,7 @@ package reindex
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -387,6 +388,50 @@ func TestUnrefreshedSourceDocumentsAreCopied(t *testing.T) {
 			if got := n.count(src); got != 25 || *out.ToCount != 25 {
 				t.Fatalf("%s holds %d documents after the run (verify counted %d), want all 25", src, got, *out.ToCount)
 			}
+		})
+	}
+}
+
+// Aliases in the state (edited, or written by a buggy caller) do not reach the swap: the
+// copy gets the aliases the source really has, so a state cannot point someone else's
+// alias at the copy.
+func TestSwapCarriesTheSourcesRealAliases(t *testing.T) {
+	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
+		t.Run(string(mode), func(t *testing.T) {
+			n := needNode(t)
+			s := testSteps(t, n)
+			ctx := context.Background()
+			p := n.names("hijack")
+			src, other := p+"-logs", p+"-other"
+			n.seed(src, 12)
+			n.seed(other, 1)
+			n.addAliases(src, p+"-read", p+"-write")
+			n.ok("POST", "/_aliases", map[string]any{"actions": []any{map[string]any{"add": map[string]any{"index": other, "alias": p + "-prod"}}}})
+			st := stepTo(t, ctx, s, State{Source: src, Mode: mode, Run: "r1"}, StepSwap)
+			forge := func(st State) State {
+				st.SourceAliases = map[string]json.RawMessage{p + "-prod": json.RawMessage(`{}`)}
+				return st
+			}
+			st = forge(st)
+			if mode == ModeRenameBack {
+				out, err := s.Do(ctx, st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st = forge(stepTo(t, ctx, s, out, StepSwap))
+			}
+			out, err := s.Do(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n.resolve(p + "-prod"); !slices.Equal(got, []string{other}) {
+				t.Errorf("%s-prod resolves to %v, want only %s", p, got, other)
+			}
+			final := n.resolve(src)
+			if len(final) != 1 || n.count(src) != 12 || out.Status != StatusSwapped {
+				t.Fatalf("%s resolves to %v, status %q", src, final, out.Status)
+			}
+			n.checkAliases(final[0], p+"-read", p+"-write")
 		})
 	}
 }

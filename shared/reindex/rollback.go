@@ -208,7 +208,7 @@ func (s *Steps) keepNameReachable(ctx context.Context, st *State) error {
 			return err
 		}
 	}
-	actions, err := aliasActions(st.Dest, st.aliasesFor(st.Dest, true))
+	actions, err := aliasActions(st.Dest, st.aliasesFor(tmp.marker().Aliases, st.Dest, true))
 	if err != nil {
 		return err
 	}

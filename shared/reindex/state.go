@@ -109,7 +109,8 @@ type State struct {
 	// SourceIndex is the concrete index behind Source.
 	SourceIndex string `json:"source_index,omitempty"`
 	// SourceAliases are the source's aliases with their definitions (filter, routing,
-	// is_write_index), carried over by the swap.
+	// is_write_index) as preflight saw them. For information: the swap carries over the
+	// aliases Elasticsearch has (the source's, or those rename-back's temporary recorded).
 	SourceAliases map[string]json.RawMessage `json:"source_aliases,omitempty"`
 	// PreflightCount is the source's _count before the write block (informational).
 	PreflightCount *int64 `json:"preflight_count,omitempty"`

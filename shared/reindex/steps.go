@@ -304,7 +304,11 @@ func (s *Steps) createBody(ctx context.Context, st *State, from *indexInfo) (map
 	settings["index.number_of_replicas"] = "0"
 	settings["index.refresh_interval"] = "-1"
 
-	m, err := withMarker(mappings, marker{CreatedBy: createdBy, Run: st.Run, Source: st.Source, Phase: st.Phase, FromUUID: from.uuid()})
+	mk := marker{CreatedBy: createdBy, Run: st.Run, Source: st.Source, Phase: st.Phase, FromUUID: from.uuid()}
+	if st.Phase == PhaseCopy {
+		mk.Aliases = from.Aliases
+	}
+	m, err := withMarker(mappings, mk)
 	if err != nil {
 		return nil, nil, fail(InvalidRequest, StepCreate, "mappings: %w", err)
 	}
@@ -651,6 +655,9 @@ func (s *Steps) check(ctx context.Context, st *State) error {
 type verified struct {
 	from, to string
 	count    int64
+	// aliases are the source's aliases as Elasticsearch has them: From's own (phase copy),
+	// or those the temporary recorded when it was created (phase back).
+	aliases map[string]json.RawMessage
 }
 
 // verifyCopy asks Elasticsearch — not the state — whether To is a complete copy of From:
@@ -720,7 +727,14 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 	case toN != fromN:
 		return verified{}, fail(CountMismatch, step, "%q holds %d documents, %q holds %d", st.To, toN, st.From, fromN)
 	}
-	return verified{from: st.From, to: st.To, count: toN}, nil
+	aliases := from.Aliases
+	if st.Phase == PhaseBack {
+		aliases = nil
+		if mk := from.marker(); mk != nil && from.ours(st.Run) {
+			aliases = mk.Aliases
+		}
+	}
+	return verified{from: st.From, to: st.To, count: toN, aliases: aliases}, nil
 }
 
 func (s *Steps) verify(ctx context.Context, st *State) error {
@@ -781,7 +795,7 @@ func (s *Steps) swap(ctx context.Context, st *State) error {
 	}
 	switch {
 	case st.Mode == ModeAlias:
-		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(st.To, true)); err != nil {
+		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(v.aliases, st.To, true)); err != nil {
 			return err
 		}
 		st.Status, st.Next = StatusSwapped, StepCleanup
@@ -791,7 +805,7 @@ func (s *Steps) swap(ctx context.Context, st *State) error {
 		}
 		st.turnBack()
 	default:
-		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(st.To, false)); err != nil {
+		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(v.aliases, st.To, false)); err != nil {
 			return err
 		}
 		st.Status, st.Next = StatusSwapped, StepCleanup
@@ -858,9 +872,9 @@ func (st *State) turnBack() {
 
 // aliasesFor lists the aliases to put on the copy: the source's own (with their filters,
 // routing and write flags) and, in alias mode, one named like the source.
-func (st *State) aliasesFor(target string, withSourceName bool) map[string]json.RawMessage {
+func (st *State) aliasesFor(source map[string]json.RawMessage, target string, withSourceName bool) map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
-	for name, def := range st.SourceAliases {
+	for name, def := range source {
 		if name != target {
 			out[name] = def
 		}
