@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -432,6 +433,53 @@ func TestSwapCarriesTheSourcesRealAliases(t *testing.T) {
 				t.Fatalf("%s resolves to %v, status %q", src, final, out.Status)
 			}
 			n.checkAliases(final[0], p+"-read", p+"-write")
+		})
+	}
+}
+
+// The same swap sent twice at once (a duplicated delivery): the source is replaced once,
+// and neither invocation fails with an error that would send the workflow to rollback.
+func TestConcurrentSwaps(t *testing.T) {
+	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
+		t.Run(string(mode), func(t *testing.T) {
+			n := needNode(t)
+			s := testSteps(t, n)
+			ctx := context.Background()
+			p := n.names("concswap")
+			src := p + "-logs"
+			n.seed(src, 30)
+			st := stepTo(t, ctx, s, State{Source: src, Mode: mode, Run: "r1"}, StepSwap)
+			for round := 0; round < 2 && st.Next == StepSwap; round++ {
+				var outs [2]State
+				var errs [2]error
+				var wg sync.WaitGroup
+				for i := range outs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						outs[i], errs[i] = s.Do(ctx, st)
+					}()
+				}
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil && ErrorName(err) != ElasticsearchError {
+						t.Errorf("swap %d: %v: not retryable", i, err)
+					}
+				}
+				if errs[0] != nil && errs[1] != nil {
+					t.Fatalf("both swaps failed: %v; %v", errs[0], errs[1])
+				}
+				st = outs[0]
+				if errs[0] != nil {
+					st = outs[1]
+				}
+				if mode == ModeRenameBack && st.Phase == PhaseBack && st.Next == StepBlock {
+					st = stepTo(t, ctx, s, st, StepSwap)
+				}
+			}
+			if st.Status != StatusSwapped || n.count(src) != 30 {
+				t.Fatalf("status %q, %d documents", st.Status, n.count(src))
+			}
 		})
 	}
 }

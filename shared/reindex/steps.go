@@ -789,6 +789,18 @@ func (s *Steps) swap(ctx context.Context, st *State) error {
 	if from == nil {
 		return s.swapDone(ctx, st)
 	}
+	if err := s.swapVerified(ctx, st); err != nil {
+		// The same swap sent twice at once: the other invocation removed From under this
+		// one. Judge by the outcome, as a retry would.
+		if from, _, ferr := concreteIndex(ctx, s.t, st.From); ferr == nil && from == nil {
+			return s.swapDone(ctx, st)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Steps) swapVerified(ctx context.Context, st *State) error {
 	v, err := s.verifyCopy(ctx, st, StepSwap)
 	if err != nil {
 		return err
