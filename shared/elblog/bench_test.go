@@ -2,12 +2,15 @@ package elblog_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/logferry/logferry/shared/elblog"
 	"github.com/logferry/logferry/shared/elblog/loggen"
+	"github.com/logferry/logferry/shared/lines"
 )
 
 const benchKey = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/05/01/123456789012_elasticloadbalancing_us-east-1_app.shop-prod-alb.50dc6c495c0c9188_20240501T0005Z_10.0.0.1_2lj5d1oa.log.gz"
@@ -125,4 +128,45 @@ func FuzzAppend(f *testing.F) {
 			t.Fatalf("good line tagged: %s", out)
 		}
 	})
+}
+
+// BenchmarkObject is what `logferry parse` does per object, without the output write:
+// gunzip → lines → Append, over 8 MB of generated lines. SetBytes is the decompressed size.
+func BenchmarkObject(b *testing.B) {
+	for _, format := range loggen.Formats {
+		b.Run(format, func(b *testing.B) {
+			g, _ := loggen.New(format, 2)
+			var plain []byte
+			nlines := 0
+			for len(plain) < 8<<20 {
+				plain = append(g.Append(plain), '\n')
+				nlines++
+			}
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(plain)
+			zw.Close()
+			e := elblog.NewEncoder(elblog.Source{Bucket: "logs", Key: benchKey})
+			buf := make([]byte, 0, 64<<10)
+			b.SetBytes(int64(len(plain)))
+			b.ReportAllocs()
+			for b.Loop() {
+				lr, err := lines.NewReader(bytes.NewReader(z.Bytes()), lines.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					line, off, err := lr.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					buf, _ = e.Append(buf[:0], line, off)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nlines), "ns/line")
+		})
+	}
 }
