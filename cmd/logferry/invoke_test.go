@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,6 +35,24 @@ func TestInvokeIngestEventFiles(t *testing.T) {
 			}
 			if !strings.Contains(f, "testfile") && len(ls.Docs()) == 0 {
 				t.Fatalf("nothing shipped: %s", out)
+			}
+			if strings.Contains(f, "continuation") {
+				// Only the lines from the continuation's offset on are shipped.
+				var ev struct {
+					C struct {
+						Key    string
+						Offset int64
+					} `json:"logferry_continuation"`
+				}
+				b, _ := os.ReadFile(f)
+				json.Unmarshal(b, &ev)
+				obj, err := os.ReadFile(filepath.Join("../../testdata/s3/elb-logs", ev.C.Key))
+				if err != nil || ev.C.Offset == 0 {
+					t.Fatalf("continuation event names %+v: %v", ev.C, err)
+				}
+				if want := strings.Count(string(obj[ev.C.Offset:]), "\n"); len(ls.Docs()) != want {
+					t.Fatalf("continuation shipped %d documents, want the %d lines after offset %d", len(ls.Docs()), want, ev.C.Offset)
+				}
 			}
 		})
 	}
