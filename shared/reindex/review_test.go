@@ -483,3 +483,29 @@ func TestConcurrentSwaps(t *testing.T) {
 		})
 	}
 }
+
+// cleanup deletes only the stored results of this run's copies, not of any task id the
+// state lists.
+func TestCleanupKeepsOtherTaskResults(t *testing.T) {
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := context.Background()
+	p := n.names("cleanup")
+	src := p + "-logs"
+	n.seed(src, 10)
+	n.seed(p+"-a", 3)
+	foreign := n.startTask(p+"-a", p+"-b", 0, 0)
+	n.waitTask(foreign)
+	st := stepTo(t, ctx, s, State{Source: src, Run: "r1"}, StepCleanup)
+	own := st.TaskID
+	st.Tasks = append(st.Tasks, foreign)
+	if _, err := s.Do(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := n.call("GET", "/_tasks/"+foreign, nil); code != http.StatusOK {
+		t.Errorf("the result of task %s (not this run's) was deleted: HTTP %d", foreign, code)
+	}
+	if code, _ := n.call("GET", "/_tasks/"+own, nil); code != http.StatusNotFound {
+		t.Errorf("the result of this run's task %s is still there: HTTP %d", own, code)
+	}
+}

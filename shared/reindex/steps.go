@@ -33,7 +33,31 @@ func (st *State) checkRequest(step Step) error {
 	if st.RequestsPerSecond < 0 {
 		return fail(InvalidRequest, step, "requests_per_second %d is negative", st.RequestsPerSecond)
 	}
+	// Task ids go into URL paths unescaped: "n:1?x=y" or "n:1/../x" would ask for something else.
+	for _, id := range append([]string{st.TaskID}, st.Tasks...) {
+		if id != "" && !validTaskID(id) {
+			return fail(InvalidRequest, step, "task id %q: want <node id>:<number>", id)
+		}
+	}
 	return nil
+}
+
+func validTaskID(id string) bool {
+	node, num, ok := strings.Cut(id, ":")
+	if !ok || node == "" || num == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range node {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkValidated refuses to run a step on a state that validate (and, past preflight,
@@ -947,7 +971,21 @@ func deleteIndex(ctx context.Context, t esapi.Transport, name string) error {
 // .tasks keeps them, which costs disk, not correctness.
 func (s *Steps) cleanup(ctx context.Context, st *State) error {
 	for _, id := range st.Tasks {
-		err := do(ctx, s.t, "DELETE .tasks/_doc/"+id, esapi.DeleteRequest{Index: ".tasks", DocumentID: id}, nil)
+		// Only the results of this run's copies: a task id the state lists is not proof of that.
+		t, err := getTask(ctx, s.t, id, false)
+		if ErrorName(err) == TaskLost {
+			continue
+		}
+		if err != nil {
+			s.log.WarnContext(ctx, "reindex: could not read a task result", "task", id, "error", err)
+			continue
+		}
+		if t.Task.Action != reindexAction || !descriptionMatches(t.Task.Description, st.SourceIndex, st.Dest) &&
+			!descriptionMatches(t.Task.Description, st.Dest, st.Source) {
+			s.log.WarnContext(ctx, "reindex: leaving the result of a task that is not this run's copy", "task", id, "description", t.Task.Description)
+			continue
+		}
+		err = do(ctx, s.t, "DELETE .tasks/_doc/"+id, esapi.DeleteRequest{Index: ".tasks", DocumentID: id}, nil)
 		if err != nil && statusOf(err) != http.StatusNotFound {
 			s.log.WarnContext(ctx, "reindex: could not delete a task result", "task", id, "error", err)
 		}

@@ -123,6 +123,18 @@ func TestStepsRefuseBadStateWithoutCallingElasticsearch(t *testing.T) {
 			st.Step, st.Phase, st.SourceIndex, st.From, st.To, st.SourceCount = StepSwap, PhaseBack, "logs", "logs-r1", "logs", i64(1)
 			return st
 		}(),
+		"task id with a path": func() State {
+			st := valid
+			st.Step, st.Phase, st.SourceIndex, st.From, st.To, st.SourceCount = StepCheck, PhaseCopy, "logs", "logs", "logs-r1", i64(1)
+			st.TaskID = "n1:1/../../logs"
+			return st
+		}(),
+		"listed task id with a query": func() State {
+			st := valid
+			st.Step, st.Phase, st.SourceIndex, st.From, st.To, st.SourceCount = StepCleanup, PhaseCopy, "logs", "logs", "logs-r1", i64(1)
+			st.TaskID, st.Tasks = "n1:1", []string{"n1:1", "n1:2?x=y"}
+			return st
+		}(),
 		"verify without count": func() State {
 			st := valid
 			st.Step, st.Phase, st.SourceIndex, st.From, st.To = StepVerify, PhaseCopy, "logs", "logs", "logs-r1"
