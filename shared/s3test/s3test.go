@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"os"
 	"path/filepath"
 	"net/http/httptest"
@@ -47,7 +48,10 @@ func New(t testing.TB) *Server {
 // Start starts a server outside tests (`logferry invoke -s3-dir`); Close stops it.
 func Start() *Server {
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(false))
-	srv := httptest.NewServer(faker.Server())
+	srv := httptest.NewUnstartedServer(faker.Server())
+	// gofakes3 writes a second header on some errors (a 404 GET); net/http logs each one.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
 	return &Server{URL: srv.URL, Client: NewClient(srv.URL), srv: srv}
 }
 
