@@ -11,9 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
