@@ -56,17 +56,24 @@ func BenchmarkReader(b *testing.B) {
 			drain(b, r)
 		}
 	})
-	b.Run("gzip", func(b *testing.B) {
-		b.SetBytes(int64(len(plain)))
-		b.ReportAllocs()
-		for b.Loop() {
-			r, err := NewReader(bytes.NewReader(compressed), Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			drain(b, r)
+	for _, concurrent := range []bool{false, true} {
+		name := "gzip"
+		if concurrent {
+			name = "gzip-concurrent"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(plain)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := NewReader(bytes.NewReader(compressed), Options{Concurrent: concurrent})
+				if err != nil {
+					b.Fatal(err)
+				}
+				drain(b, r)
+				r.Close()
+			}
+		})
+	}
 }
 
 // BenchmarkGunzip compares the two decompressors the Reader could use.

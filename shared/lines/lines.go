@@ -27,6 +27,10 @@ type Options struct {
 	// ReadSize is how many bytes are read from the (decompressed) stream at a time.
 	// Peak memory is about MaxLineBytes + ReadSize. Default 128 KiB.
 	ReadSize int
+	// Concurrent decompresses gzip input in a separate goroutine, at most 1 MiB ahead
+	// of Next, so that decompression overlaps parsing when a second core is free. The
+	// caller must then call Close. Default false.
+	Concurrent bool
 }
 
 // LineTooLongError reports a line longer than Options.MaxLineBytes. The reader has
@@ -43,10 +47,11 @@ func (e *LineTooLongError) Error() string {
 
 // Reader returns the lines of a stream. It is not safe for concurrent use.
 type Reader struct {
-	src  io.Reader // decompressed bytes
-	gz   *gzip.Reader
-	raw  *countingReader
-	bufr *bufio.Reader
+	src   io.Reader // decompressed bytes
+	gz    *gzip.Reader
+	async *asyncReader // non-nil with Options.Concurrent on gzip input
+	raw   *countingReader
+	bufr  *bufio.Reader
 
 	buf        []byte
 	start, end int   // unread bytes are buf[start:end]
@@ -82,12 +87,25 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 			return nil, lr.gzipError(err)
 		}
 		lr.gz, lr.src = gz, gz
+		if opts.Concurrent {
+			lr.async = newAsyncReader(gz)
+			lr.src = lr.async
+		}
 	}
 	// Start small: most objects have short lines, and the buffer only grows
 	// towards MaxLineBytes+ReadSize when a line needs it.
 	n := min(opts.ReadSize*2, opts.MaxLineBytes+opts.ReadSize)
 	lr.buf = make([]byte, n)
 	return lr, nil
+}
+
+// Close stops the decompression goroutine of a Concurrent reader; it does not close
+// the underlying reader. It is safe to call more than once, and on any Reader.
+func (r *Reader) Close() error {
+	if r.async != nil {
+		r.async.close()
+	}
+	return nil
 }
 
 // Compressed reports whether the input was gzip.
