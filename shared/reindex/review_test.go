@@ -64,6 +64,7 @@ func (n *node) runningCopies(from, to string) []string {
 // is already copying back must not delete the temporary: since the source was deleted, the
 // temporary is the only complete copy, and the index now named like the source is partial.
 func TestStaleRollbackDuringCopyBackKeepsTemporary(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -92,6 +93,7 @@ func TestStaleRollbackDuringCopyBackKeepsTemporary(t *testing.T) {
 // Rollback with a state naming another run's finished copy as its destination (a forged or
 // mixed-up run id and dest) leaves that copy alone: it is where the data lives now.
 func TestRollbackLeavesAnotherRunsFinishedCopy(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -132,6 +134,7 @@ func TestRollbackLeavesAnotherRunsFinishedCopy(t *testing.T) {
 // update-by-query, a slice of the copy — proves nothing about this copy: check, verify and
 // swap refuse it, and rollback does not cancel someone else's running task.
 func TestForeignTaskIsNotThisCopy(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -178,6 +181,7 @@ func TestForeignTaskIsNotThisCopy(t *testing.T) {
 // A second copy into the destination (a start sent twice at once) is stopped by rollback
 // too; otherwise it would recreate the deleted destination under the rollback's feet.
 func TestRollbackStopsDuplicateCopy(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -207,6 +211,7 @@ func TestRollbackStopsDuplicateCopy(t *testing.T) {
 
 // start with a forged "created" into an index this run did not create copies nothing into it.
 func TestStartRefusesForeignDestination(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -230,6 +235,7 @@ func TestStartRefusesForeignDestination(t *testing.T) {
 // A state whose source_index is not what the source resolves to (edited between steps)
 // neither blocks that index nor swaps it away under another name.
 func TestSourceIndexMustBeTheSource(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -260,6 +266,7 @@ func TestSourceIndexMustBeTheSource(t *testing.T) {
 // A name with '%' means another index in a URL ("x%61" is "xa"): refused, so no step
 // acts on an index the request did not name.
 func TestPercentInNamesIsRefused(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -278,6 +285,7 @@ func TestPercentInNamesIsRefused(t *testing.T) {
 // Elasticsearch refusing a request (4xx other than 408 and 429) is not worth a retry;
 // overload and outages (429, 5xx, 408) are.
 func TestElasticsearchRefusalIsNotRetried(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -304,6 +312,7 @@ func TestElasticsearchRefusalIsNotRetried(t *testing.T) {
 // Checked and held (no test existed): verify refuses a source someone unblocked, wrote to
 // and blocked again, and a destination deleted and recreated by someone else.
 func TestVerifyAfterTampering(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -340,6 +349,7 @@ func TestVerifyAfterTampering(t *testing.T) {
 // Checked and held (no test existed): the copy back failing its count in rename-back rolls
 // back to the verified temporary under the source's name.
 func TestCopyBackMismatchKeepsTemporary(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -371,6 +381,7 @@ func TestCopyBackMismatchKeepsTemporary(t *testing.T) {
 // only refreshed documents, so without a refresh of the blocked source they would be
 // missing from both — and the source deleted with them.
 func TestUnrefreshedSourceDocumentsAreCopied(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
@@ -397,6 +408,7 @@ func TestUnrefreshedSourceDocumentsAreCopied(t *testing.T) {
 // copy gets the aliases the source really has, so a state cannot point someone else's
 // alias at the copy.
 func TestSwapCarriesTheSourcesRealAliases(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
@@ -440,6 +452,7 @@ func TestSwapCarriesTheSourcesRealAliases(t *testing.T) {
 // The same swap sent twice at once (a duplicated delivery): the source is replaced once,
 // and neither invocation fails with an error that would send the workflow to rollback.
 func TestConcurrentSwaps(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []Mode{ModeAlias, ModeRenameBack} {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
@@ -487,6 +500,7 @@ func TestConcurrentSwaps(t *testing.T) {
 // cleanup deletes only the stored results of this run's copies, not of any task id the
 // state lists.
 func TestCleanupKeepsOtherTaskResults(t *testing.T) {
+	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
 	ctx := context.Background()
@@ -507,5 +521,60 @@ func TestCleanupKeepsOtherTaskResults(t *testing.T) {
 	}
 	if code, _ := n.call("GET", "/_tasks/"+own, nil); code != http.StatusNotFound {
 		t.Errorf("the result of this run's task %s is still there: HTTP %d", own, code)
+	}
+}
+
+// Checked and held (no real-node test existed): a task that reported failures is not a
+// verified copy even when an intruder makes the counts equal.
+func TestFailedTaskWithEqualCountsIsNotVerified(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := context.Background()
+	p := n.names("failedeq")
+	src := p + "-logs"
+	n.seed(src, 9, "abc") // "abc" does not fit a long
+	st := stepTo(t, ctx, s, State{Source: src, Mappings: longMapping, Run: "r1"}, StepCheck)
+	n.waitTask(st.TaskID)
+	n.ok("PUT", "/"+st.Dest+"/_doc/intruder?refresh=true", map[string]any{"n": 1})
+	if n.count(st.Dest) != n.count(src) {
+		t.Fatalf("counts differ (%d, %d): the test needs them equal", n.count(st.Dest), n.count(src))
+	}
+	for _, step := range []Step{StepCheck, StepVerify, StepSwap} {
+		st.Next = step
+		_, err := s.Do(ctx, st)
+		mustName(t, err, ReindexFailed)
+	}
+	if got := n.resolve(src); !slices.Equal(got, []string{src}) {
+		t.Fatalf("%s resolves to %v", src, got)
+	}
+}
+
+// Checked and held: a name with non-ASCII letters whose temporary is exactly at the
+// 255-byte limit runs through rename-back (both copies); a default name that would pass
+// the limit is refused by validate.
+func TestUnicodeAndLongNames(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := context.Background()
+	p := n.names("names")
+	src := p + "-ünïcødé-日志-"
+	src += strings.Repeat("ä", (255-len(src)-len("-r1-tmp"))/2)
+	src += strings.Repeat("a", 255-len(src)-len("-r1-tmp"))
+	n.seed(src, 7)
+	out, err := Run(ctx, s, State{Source: src, Mode: ModeRenameBack, Run: "r1"})
+	if err != nil {
+		t.Fatalf("%q: %v", src, err)
+	}
+	if len(out.Dest) != 255 || out.Status != StatusDone || n.count(src) != 7 {
+		t.Errorf("dest %d bytes, status %q, %d documents", len(out.Dest), out.Status, n.count(src))
+	}
+	long := p + "-" + strings.Repeat("a", 255-len(p)-1)
+	n.seed(long, 1)
+	_, err = s.Do(ctx, State{Source: long, Run: "r1"})
+	mustName(t, err, InvalidRequest)
+	if !strings.Contains(err.Error(), "over 255") {
+		t.Errorf("error does not say the name is too long: %v", err)
 	}
 }
