@@ -205,14 +205,19 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			}
 		}
 		line, off, err := lr.Next()
-		var tooLong *lines.LineTooLongError
-		switch {
-		case err == io.EOF:
-			return nil
-		case errors.As(err, &tooLong):
-			res.LongLines++ // shipped truncated, as a parse failure that says why
-		case err != nil:
-			return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+		var longErr error // set for a line past MaxLineBytes
+		if err != nil {
+			// Declared here, not per line: errors.As makes it escape to the heap.
+			var tooLong *lines.LineTooLongError
+			switch {
+			case err == io.EOF:
+				return nil
+			case errors.As(err, &tooLong):
+				res.LongLines++ // shipped truncated, as a parse failure that says why
+				longErr = err
+			default:
+				return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+			}
 		}
 		res.Lines++
 		res.Bytes = lr.Offset() - obj.Offset
@@ -220,8 +225,8 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			continue // blank lines (a trailing "\n\n") carry no record
 		}
 		var r elblog.Result
-		if tooLong != nil {
-			buf, r = enc.AppendFailure(buf[:0], line, off, tooLong)
+		if longErr != nil {
+			buf, r = enc.AppendFailure(buf[:0], line, off, longErr)
 		} else {
 			buf, r = enc.Append(buf[:0], line, off)
 		}
