@@ -578,3 +578,33 @@ func TestUnicodeAndLongNames(t *testing.T) {
 		t.Errorf("error does not say the name is too long: %v", err)
 	}
 }
+
+// Rename-back leaves the name missing between deleting the source and creating its new
+// index; a client write in that window auto-creates an index under the name. Rollback
+// must not call that "rolled back": the data is in the temporary, and it says so.
+func TestNameTakenDuringRenameBackWindow(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := context.Background()
+	p := n.names("window")
+	src := p + "-logs"
+	n.seed(src, 20)
+	st := stepTo(t, ctx, s, State{Source: src, Mode: ModeRenameBack, Run: "r1"}, StepSwap)
+	st, err := s.Do(ctx, st) // deletes the source
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ok("PUT", "/"+src+"/_doc/client?refresh=true", map[string]any{"n": "late"}) // auto-creates src
+	out, err := Run(ctx, s, st)
+	mustName(t, err, NotOurs) // create refuses the client's index
+	if !strings.Contains(err.Error(), RollbackIncomplete) || !strings.Contains(err.Error(), st.Dest) {
+		t.Errorf("rollback did not report that the data is in %s: %v", st.Dest, err)
+	}
+	if out.Status == StatusRolledBack {
+		t.Error(`status "rolled_back", but the source's name holds another index`)
+	}
+	if n.count(st.Dest) != 20 || n.count(src) != 1 {
+		t.Errorf("temporary %d documents, %s %d", n.count(st.Dest), src, n.count(src))
+	}
+}

@@ -176,19 +176,43 @@ func (s *Steps) unblock(ctx context.Context, index string) error {
 // are pointed at it — the outcome of alias mode — instead of leaving the name missing.
 func (s *Steps) keepNameReachable(ctx context.Context, st *State) error {
 	src, _, err := concreteIndex(ctx, s.t, st.SourceIndex)
-	if err != nil || src != nil {
+	if err != nil {
 		return err
+	}
+	tmp, _, err := concreteIndex(ctx, s.t, st.Dest)
+	if err != nil {
+		return err
+	}
+	// An index under the source's name that is neither the source (the uuid the temporary
+	// was copied from) nor this run's took the name while it was missing, e.g. a client's
+	// write auto-created it. The name cannot point at the data, and "rolled back" would hide
+	// where the data is.
+	taken := func(i *indexInfo) bool {
+		mk := (*marker)(nil)
+		if tmp != nil && tmp.ours(st.Run) {
+			mk = tmp.marker()
+		}
+		return mk != nil && mk.Phase == PhaseCopy && mk.FromUUID != "" && i.Name != st.Dest && !i.ours(st.Run) && i.uuid() != mk.FromUUID
+	}
+	if src != nil {
+		if taken(src) {
+			return fail(RollbackIncomplete, StepRollback, "source %q was deleted after its copy was verified, and another index took the name while it was missing (a write that auto-created it?): the data is in %q; move it by hand",
+				st.SourceIndex, st.Dest)
+		}
+		return nil
 	}
 	infos, err := getIndex(ctx, s.t, st.Source)
 	if err != nil {
 		return err
 	}
+	for i := range infos {
+		if taken(&infos[i]) {
+			return fail(RollbackIncomplete, StepRollback, "source %q was deleted after its copy was verified, and %q now resolves to another index %q: the data is in %q; move it by hand",
+				st.SourceIndex, st.Source, infos[i].Name, st.Dest)
+		}
+	}
 	if len(infos) > 0 {
 		return nil // the name resolves (to the finished copy, or a rollback already ran)
-	}
-	tmp, _, err := concreteIndex(ctx, s.t, st.Dest)
-	if err != nil {
-		return err
 	}
 	if tmp == nil || !tmp.ours(st.Run) {
 		return fail(RollbackIncomplete, StepRollback, "source %q was deleted and the temporary %q is missing", st.SourceIndex, st.Dest)
