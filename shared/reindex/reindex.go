@@ -6,8 +6,15 @@
 // The invariant: no code path deletes a source index, or swaps it away, unless
 // Elasticsearch itself shows, right before the act, a verified copy: the reindex task
 // completed without failures, the destination was refreshed, and its _count equals the
-// count of the source, which is write-blocked. The destructive helpers take a value that
-// only verifyCopy produces, so they cannot be reached without that check.
+// count of the source, which is write-blocked (and refreshed, so documents it held but had
+// not made searchable count). The destructive helpers take a value that only verifyCopy
+// produces, so they cannot be reached without that check.
+//
+// The state is not trusted to say which things belong together: the task must be the copy
+// from From to To (by action and description), To must be the index this run created as
+// the copy of the very index From is now (its uuid is in To's _meta), and the source must
+// still resolve to From. A stale, duplicated or edited state therefore fails instead of
+// verifying, swapping or rolling back the wrong index.
 package reindex
 
 import (
