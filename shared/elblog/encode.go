@@ -206,14 +206,29 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	w.end()
 	e.cloudLog(offset)
 
-	w.obj(`"source":`)
-	w.safe(`"address":`, r.clientIP)
-	w.safe(`"ip":`, r.clientIP)
-	w.num(`"port":`, r.clientPort)
-	if !r.hasRequest {
-		w.num(`"bytes":`, r.recv)
+	if r.clientIP != nil && r.clientPort != nil {
+		// The usual case, written in one go.
+		w.key(`"source":{"address":"`)
+		w.b = append(w.b, r.clientIP...)
+		w.b = append(w.b, `","ip":"`...)
+		w.b = append(w.b, r.clientIP...)
+		w.b = append(w.b, `","port":`...)
+		w.b = append(w.b, r.clientPort...)
+		if !r.hasRequest && r.recv != nil {
+			w.b = append(w.b, `,"bytes":`...)
+			w.b = append(w.b, r.recv...)
+		}
+		w.b = append(w.b, '}')
+	} else {
+		w.obj(`"source":`)
+		w.safe(`"address":`, r.clientIP)
+		w.safe(`"ip":`, r.clientIP)
+		w.num(`"port":`, r.clientPort)
+		if !r.hasRequest {
+			w.num(`"bytes":`, r.recv)
+		}
+		w.end()
 	}
-	w.end()
 
 	w.obj(`"destination":`)
 	w.str(`"domain":`, r.domainName)
@@ -224,17 +239,32 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	w.end()
 
 	if r.hasRequest {
-		w.obj(`"http":`)
-		w.obj(`"request":`)
-		w.str(`"method":`, r.method)
-		w.numIn(`"body":{"bytes":`, r.recv, "}")
-		w.end()
-		w.obj(`"response":`)
-		w.num(`"status_code":`, r.status)
-		w.numIn(`"body":{"bytes":`, r.sent, "}")
-		w.end()
-		w.str(`"version":`, r.proto)
-		w.end()
+		if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
+			// The usual case, written in one go.
+			w.key(`"http":{"request":{"method":`)
+			w.string(r.method)
+			w.b = append(w.b, `,"body":{"bytes":`...)
+			w.b = append(w.b, r.recv...)
+			w.b = append(w.b, `}},"response":{"status_code":`...)
+			w.b = append(w.b, r.status...)
+			w.b = append(w.b, `,"body":{"bytes":`...)
+			w.b = append(w.b, r.sent...)
+			w.b = append(w.b, `}},"version":`...)
+			w.string(r.proto)
+			w.b = append(w.b, '}')
+		} else {
+			w.obj(`"http":`)
+			w.obj(`"request":`)
+			w.str(`"method":`, r.method)
+			w.numIn(`"body":{"bytes":`, r.recv, "}")
+			w.end()
+			w.obj(`"response":`)
+			w.num(`"status_code":`, r.status)
+			w.numIn(`"body":{"bytes":`, r.sent, "}")
+			w.end()
+			w.str(`"version":`, r.proto)
+			w.end()
+		}
 
 		w.obj(`"url":`)
 		w.str(`"original":`, r.url)
