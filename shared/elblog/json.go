@@ -3,7 +3,6 @@ package elblog
 import (
 	"encoding/binary"
 	"math/bits"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -152,11 +151,6 @@ func (w *writer) num(k string, v []byte) {
 	}
 	w.key(k)
 	w.b = append(w.b, v...)
-}
-
-func (w *writer) int(k string, v int64) {
-	w.key(k)
-	w.b = strconv.AppendInt(w.b, v, 10)
 }
 
 // list writes v split on sep as an array of strings; nil writes nothing.
