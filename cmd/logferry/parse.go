@@ -51,7 +51,7 @@ func runParse(ctx context.Context, e *env, args []string) error {
 		if *key != "" {
 			k = *key
 		}
-		st, err := parseFile(e, out, name, elblog.Source{Bucket: *bucket, Key: k, IncludeOriginal: *original})
+		st, err := parseFile(ctx, e, out, name, elblog.Source{Bucket: *bucket, Key: k, IncludeOriginal: *original})
 		fmt.Fprintf(e.Stderr, "%s: %d lines, %d documents, %d parse failures", name, st.lines, st.documents, st.failures)
 		if st.long > 0 {
 			fmt.Fprintf(e.Stderr, " (%d longer than %d bytes)", st.long, lines.DefaultMaxLineBytes)
@@ -87,7 +87,7 @@ func (d *docWriter) flush() error {
 	return d.err
 }
 
-func parseFile(e *env, out *docWriter, name string, src elblog.Source) (parseStats, error) {
+func parseFile(ctx context.Context, e *env, out *docWriter, name string, src elblog.Source) (parseStats, error) {
 	var st parseStats
 	var in io.Reader = e.Stdin
 	if name != "-" {
@@ -123,6 +123,9 @@ func parseFile(e *env, out *docWriter, name string, src elblog.Source) (parseSta
 			return st, err
 		}
 		st.lines++
+		if st.lines%(1<<16) == 0 && ctx.Err() != nil {
+			return st, ctx.Err() // interrupted: stop within a moment on big files
+		}
 		if len(line) == 0 {
 			st.blank++ // as in ingest: a blank line carries no record
 			continue
