@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,4 +52,50 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*20000), "ns/line")
+}
+
+// TestAllocationsDoNotGrowWithLines guards the streaming claim from the allocation side:
+// shipping ten times the lines must not allocate per line (sink batches sized so that each
+// object is one request, leaving only per-object costs).
+func TestAllocationsDoNotGrowWithLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts need a quiet run")
+	}
+	s := s3test.New(t)
+	s.CreateBucket(t, bucket)
+	g, _ := loggen.New("alb", 2)
+	var raw []byte
+	sizes := map[int]string{}
+	for n := 1; n <= 10000; n++ {
+		raw = append(g.Append(raw), '\n')
+		if n == 1000 || n == 10000 {
+			key := fmt.Sprintf("AWSLogs/1/elasticloadbalancing/eu-west-1/2026/11/25/x_%d.log.gz", n)
+			s.Put(t, bucket, key, gz(t, raw))
+			sizes[n] = key
+		}
+	}
+	drain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(drain.Close)
+	cfg := Config{
+		Getter: s.Client,
+		NewIndexer: func(o Object) (logstash.Indexer, error) {
+			return logstash.NewIndexer(logstash.Config{URL: drain.URL, HTTPClient: drain.Client(), BatchDocs: 20000, BatchBytes: 64 << 20, Workers: 1})
+		},
+		Logger: quiet,
+	}
+	allocs := map[int]float64{}
+	for n, key := range sizes {
+		allocs[n] = testing.AllocsPerRun(3, func() {
+			if _, err := Run(context.Background(), Object{Bucket: bucket, Key: key}, cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	perLine := (allocs[10000] - allocs[1000]) / 9000
+	t.Logf("allocations per object: %.0f (1,000 lines), %.0f (10,000 lines): %.3f per extra line", allocs[1000], allocs[10000], perLine)
+	if perLine > 0.05 {
+		t.Fatalf("%.3f allocations per line: the path allocates per line", perLine)
+	}
 }
