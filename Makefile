@@ -18,11 +18,13 @@ lambdas:
 	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
-# Until the full demo lands: parse the fixtures in testdata/ into ECS documents, as the
-# Lambda would ship them (one JSON document per line on stdout, a summary on stderr).
+# Until the full demo lands: parse every fixture in testdata/s3 into ECS documents as the
+# Lambda would ship them (first document of each on stdout, the per-file summary on stderr).
+DEMO_LOGS = $(shell find testdata/s3 -type f \( -name '*.log' -o -name '*.log.gz' \) | sort)
 demo: build
-	@for f in testdata/*.log testdata/*.log.gz; do \
-	  echo "== $$f" >&2; $(BIN)/logferry parse "$$f" | head -n 2; \
+	@for f in $(DEMO_LOGS); do \
+	  echo "== $${f#testdata/s3/}" >&2; \
+	  $(BIN)/logferry parse -bucket elb-logs -key "$${f#testdata/s3/elb-logs/}" "$$f" | head -n 1; \
 	done
 
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
