@@ -139,9 +139,7 @@ func Run(ctx context.Context, obj Object, cfg Config) (res Result, err error) {
 	}
 	defer body.Close()
 	res.ObjectBytes = size
-	counted := &countingReader{r: body.r}
-
-	lr, err := lines.NewReader(counted, lines.Options{MaxLineBytes: cfg.MaxLineBytes, StartOffset: body.start})
+	lr, err := lines.NewReader(body.r, lines.Options{MaxLineBytes: cfg.MaxLineBytes, StartOffset: body.start})
 	if err != nil {
 		return res, &PermanentError{obj, fmt.Errorf("open: %w", err)}
 	}
@@ -153,7 +151,7 @@ func Run(ctx context.Context, obj Object, cfg Config) (res Result, err error) {
 	readErr := ship(ctx, obj, cfg, lr, idx, &res)
 	closeErr := idx.Close(context.WithoutCancel(ctx))
 	res.Sink = idx.Stats()
-	res.ReadBytes = counted.n
+	res.ReadBytes = lr.RawBytes()
 	if readErr != nil {
 		return res, readErr
 	}
@@ -324,15 +322,4 @@ func openFile(obj Object) (body, int64, error) {
 		}
 	}
 	return b, fi.Size(), nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -111,6 +111,10 @@ func (r *Reader) Close() error {
 // Compressed reports whether the input was gzip.
 func (r *Reader) Compressed() bool { return r.gz != nil }
 
+// RawBytes is how many bytes have been read from the underlying reader (compressed, when
+// the input is gzip), including read-ahead not yet returned as lines.
+func (r *Reader) RawBytes() int64 { return r.raw.n }
+
 // Offset is the decompressed offset of the next unread byte (a line boundary after Next).
 func (r *Reader) Offset() int64 { return r.off }
 
