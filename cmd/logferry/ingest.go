@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logferry/logferry/functions/ingest/handler"
-	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/ingest"
 )
 
@@ -31,10 +30,8 @@ func init() {
 func runIngest(ctx context.Context, e *env, args []string) error {
 	c := commands["ingest"]
 	fs := newFlagSet(e, c)
-	to := fs.String("to", "", "Logstash http input URL (default $LOGSTASH_URL)")
+	sf := addSinkFlags(fs)
 	deadLetter := fs.String("dead-letter", "", "keep batches that fail after retries here: a directory or s3://bucket/prefix/ (default $DEAD_LETTER_URI; none: such failures fail the object)")
-	batchDocs := fs.Int("batch-docs", 0, "documents per request (default $LOGSTASH_BATCH_DOCS or 500)")
-	concurrency := fs.Int("concurrency", 0, "requests in flight per object (default $LOGSTASH_CONCURRENCY or 3)")
 	parallel := fs.Int("parallel", 2, "objects shipped at once")
 	original := fs.Bool("original", false, "also send event.original for lines that parse")
 	quiet := fs.Bool("quiet", false, "no progress line, even on a terminal")
@@ -48,32 +45,16 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if *parallel < 1 {
 		return usagef("-parallel must be at least 1")
 	}
-	getenv := e.Getenv
-	set := map[string]string{}
-	if *to != "" {
-		set["LOGSTASH_URL"] = *to
-	}
+	extra := map[string]string{}
 	if *deadLetter != "" {
-		set["DEAD_LETTER_URI"] = *deadLetter
-	}
-	if *batchDocs > 0 {
-		set["LOGSTASH_BATCH_DOCS"] = fmt.Sprint(*batchDocs)
-	}
-	if *concurrency > 0 {
-		set["LOGSTASH_CONCURRENCY"] = fmt.Sprint(*concurrency)
+		extra["DEAD_LETTER_URI"] = *deadLetter
 	}
 	if *original {
-		set["INCLUDE_ORIGINAL"] = "true"
+		extra["INCLUDE_ORIGINAL"] = "true"
 	}
-	cfg, err := config.LoadIngest(overlay(getenv, set))
+	cfg, err := sf.load(e, extra)
 	if err != nil {
-		if getenv("LOGSTASH_URL") == "" && *to == "" {
-			return usagef("no Logstash URL: give --to URL or set LOGSTASH_URL")
-		}
 		return err
-	}
-	if cfg.Credentials != "" {
-		return fmt.Errorf("LOGSTASH_CREDENTIALS is for the Lambda; locally set LOGSTASH_USERNAME/LOGSTASH_PASSWORD or LOGSTASH_API_KEY")
 	}
 
 	var s3c *s3.Client
@@ -90,7 +71,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	defer prog.stop()
 	deps := handler.Deps{
 		Progress:    prog.update,
-		Credentials: config.Credentials{Username: cfg.Username, Password: cfg.Password, APIKey: cfg.APIKey},
+		Credentials: credentials(cfg),
 		Logger:      e.Logger,
 		Metrics:     io.Discard,
 	}

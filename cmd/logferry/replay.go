@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/logferry/logferry/shared/config"
+	"github.com/logferry/logferry/functions/ingest/handler"
 	"github.com/logferry/logferry/shared/logstash"
 )
 
@@ -23,9 +22,7 @@ func init() {
 func runReplay(ctx context.Context, e *env, args []string) error {
 	c := commands["replay"]
 	fs := newFlagSet(e, c)
-	to := fs.String("to", "", "Logstash http input URL (default $LOGSTASH_URL)")
-	batchDocs := fs.Int("batch-docs", 0, "documents per request (default $LOGSTASH_BATCH_DOCS or 500)")
-	concurrency := fs.Int("concurrency", 0, "requests in flight (default $LOGSTASH_CONCURRENCY or 3)")
+	sf := addSinkFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "list the stored batches and send nothing")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -47,47 +44,15 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return listDeadLetters(ctx, e, src)
 	}
 
-	set := map[string]string{}
-	if *to != "" {
-		set["LOGSTASH_URL"] = *to
-	}
-	if *batchDocs > 0 {
-		set["LOGSTASH_BATCH_DOCS"] = fmt.Sprint(*batchDocs)
-	}
-	if *concurrency > 0 {
-		set["LOGSTASH_CONCURRENCY"] = fmt.Sprint(*concurrency)
-	}
-	cfg, err := config.LoadIngest(overlay(e.Getenv, set))
+	cfg, err := sf.load(e, nil)
 	if err != nil {
-		if e.Getenv("LOGSTASH_URL") == "" && *to == "" {
-			return usagef("no Logstash URL: give --to URL or set LOGSTASH_URL")
-		}
 		return err
 	}
-	if cfg.Credentials != "" {
-		return errors.New("LOGSTASH_CREDENTIALS is for the Lambda; locally set LOGSTASH_USERNAME/LOGSTASH_PASSWORD or LOGSTASH_API_KEY")
+	sink, err := handler.SinkConfig(cfg, credentials(cfg))
+	if err != nil {
+		return err
 	}
-	sink := logstash.Config{
-		URL:            cfg.LogstashURL,
-		Username:       cfg.Username,
-		Password:       cfg.Password,
-		APIKey:         cfg.APIKey,
-		BatchDocs:      cfg.BatchDocs,
-		BatchBytes:     cfg.BatchBytes,
-		Workers:        cfg.Concurrency,
-		Codec:          logstash.Codec(cfg.Codec),
-		DisableGzip:    !cfg.Gzip,
-		RequestTimeout: cfg.RequestTimeout,
-		Logger:         e.Logger,
-	}
-	if cfg.MaxRetries > 0 {
-		sink.MaxRetries = cfg.MaxRetries
-	}
-	if cfg.CACertFile != "" {
-		if sink.CACertPEM, err = os.ReadFile(cfg.CACertFile); err != nil {
-			return fmt.Errorf("LOGSTASH_CA_CERT: %w", err)
-		}
-	}
+	sink.Logger = e.Logger
 	if err := sink.Validate(); err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ type Deps struct {
 type Handler struct {
 	cfg  config.Ingest
 	deps Deps
-	ca   []byte
+	sink logstash.Config // per object, Source is added
 }
 
 // New builds a handler for the Lambda environment: configuration from getenv, AWS clients
@@ -141,44 +141,42 @@ func NewWithDeps(cfg config.Ingest, deps Deps) (*Handler, error) {
 	if deps.FunctionName == "" {
 		deps.FunctionName = lambdacontext.FunctionName
 	}
-	h := &Handler{cfg: cfg, deps: deps}
-	if cfg.CACertFile != "" {
-		pem, err := os.ReadFile(cfg.CACertFile)
-		if err != nil {
-			return nil, fmt.Errorf("LOGSTASH_CA_CERT: %w", err)
-		}
-		h.ca = pem
-	}
-	// Fail at start-up, not per object, on a sink configuration that cannot work.
-	if err := h.sinkConfig(ingest.Object{}).Validate(); err != nil {
+	sink, err := SinkConfig(cfg, deps.Credentials)
+	if err != nil {
 		return nil, err
 	}
-	return h, nil
+	sink.HTTPClient, sink.DeadLetter, sink.Logger = deps.HTTPClient, deps.DeadLetter, deps.Logger
+	// Fail at start-up, not per object, on a sink configuration that cannot work.
+	if err := sink.Validate(); err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, deps: deps, sink: sink}, nil
 }
 
-func (h *Handler) sinkConfig(obj ingest.Object) logstash.Config {
-	c := h.cfg
+// SinkConfig is the Logstash sink an ingest configuration describes (the CLI's replay
+// uses it too). It reads LOGSTASH_CA_CERT's file.
+func SinkConfig(c config.Ingest, creds config.Credentials) (logstash.Config, error) {
 	sc := logstash.Config{
 		URL:            c.LogstashURL,
-		Username:       h.deps.Credentials.Username,
-		Password:       h.deps.Credentials.Password,
-		APIKey:         h.deps.Credentials.APIKey,
-		HTTPClient:     h.deps.HTTPClient,
-		CACertPEM:      h.ca,
+		Username:       creds.Username,
+		Password:       creds.Password,
+		APIKey:         creds.APIKey,
 		BatchDocs:      c.BatchDocs,
 		BatchBytes:     c.BatchBytes,
 		Workers:        c.Concurrency,
 		Codec:          logstash.Codec(c.Codec),
 		DisableGzip:    !c.Gzip,
 		RequestTimeout: c.RequestTimeout,
-		DeadLetter:     h.deps.DeadLetter,
-		Source:         logstash.Source{Bucket: obj.Bucket, Key: obj.Key},
-		Logger:         h.deps.Logger,
+		MaxRetries:     c.MaxRetries, // 0: the sink's default
 	}
-	if c.MaxRetries > 0 {
-		sc.MaxRetries = c.MaxRetries
+	if c.CACertFile != "" {
+		pem, err := os.ReadFile(c.CACertFile)
+		if err != nil {
+			return sc, fmt.Errorf("LOGSTASH_CA_CERT: %w", err)
+		}
+		sc.CACertPEM = pem
 	}
-	return sc
+	return sc, nil
 }
 
 // Response is what an S3, EventBridge or continuation invocation returns.
@@ -329,8 +327,12 @@ func (h *Handler) object(ctx context.Context, obj ingest.Object, queueARN string
 func (h *Handler) Object(ctx context.Context, obj ingest.Object) (ingest.Result, error) {
 	log := h.deps.Logger.With("bucket", obj.Bucket, "key", obj.Key, "offset", obj.Offset)
 	res, err := ingest.Run(ctx, obj, ingest.Config{
-		Getter:          h.deps.S3,
-		NewIndexer:      func(o ingest.Object) (logstash.Indexer, error) { return logstash.NewIndexer(h.sinkConfig(o)) },
+		Getter: h.deps.S3,
+		NewIndexer: func(o ingest.Object) (logstash.Indexer, error) {
+			sc := h.sink
+			sc.Source = logstash.Source{Bucket: o.Bucket, Key: o.Key}
+			return logstash.NewIndexer(sc)
+		},
 		StopAt:          h.stopAt(ctx),
 		Clock:           h.deps.Now,
 		IncludeOriginal: h.cfg.IncludeOriginal,
