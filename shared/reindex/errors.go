@@ -26,6 +26,10 @@ const (
 	// RollbackIncomplete: rollback could not finish (e.g. the cancelled task is still
 	// running); retrying rollback is safe.
 	RollbackIncomplete = "RollbackIncomplete"
+	// PreemptedByRollback: the swap did nothing because a rollback of the same copy got
+	// there first (it holds the copy's lock, or has deleted the copy). The source is
+	// untouched; let the rollback finish (running rollback again is safe).
+	PreemptedByRollback = "PreemptedByRollback"
 	// ElasticsearchError: a request failed for a reason that may pass (connection refused,
 	// timeout, 5xx, 429). Retrying the step is safe.
 	ElasticsearchError = "ElasticsearchError"

@@ -175,6 +175,8 @@ type marker struct {
 	// the final index after the source is gone. Kept here, not taken from the state, so an
 	// edited state cannot point someone else's alias at the copy.
 	Aliases map[string]json.RawMessage `json:"aliases,omitempty"`
+	// Lock marks a rollback's lock index (see lock.go), which is never a copy.
+	Lock bool `json:"lock,omitempty"`
 }
 
 const createdBy = "logferry"

@@ -12,7 +12,8 @@ import (
 
 // The invariant is kept by structure, and this test keeps the structure: index deletion
 // (deleteIndex, remove_index) happens only in helpers that take the proof verifyCopy
-// returns, and in rollback, which deletes only the destination.
+// returns, in rollback, which deletes only the destination, and in deleteLock, which
+// deletes only an index marked as this run's lock.
 func TestOnlyVerifiedCopiesReplaceSources(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -21,6 +22,7 @@ func TestOnlyVerifiedCopiesReplaceSources(t *testing.T) {
 	fset := token.NewFileSet()
 	callers := map[string][]string{} // "deleteIndex" / "remove_index" -> enclosing functions
 	takesProof := map[string]bool{}
+	checksLock := false
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -42,11 +44,19 @@ func TestOnlyVerifiedCopiesReplaceSources(t *testing.T) {
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				switch n := n.(type) {
 				case *ast.CallExpr:
+					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "isLock" && fn.Name.Name == "deleteLock" {
+						checksLock = true
+					}
 					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "deleteIndex" {
 						callers["deleteIndex"] = append(callers["deleteIndex"], fn.Name.Name)
-						if fn.Name.Name == "rollback" {
+						switch fn.Name.Name {
+						case "rollbackClaimed":
 							if sel, ok := n.Args[2].(*ast.SelectorExpr); !ok || sel.Sel.Name != "To" {
 								t.Errorf("rollback deletes something other than st.To")
+							}
+						case "deleteLock":
+							if id, ok := n.Args[2].(*ast.Ident); !ok || id.Name != "name" {
+								t.Errorf("deleteLock deletes something other than the lock it checked")
 							}
 						}
 					}
@@ -64,7 +74,7 @@ func TestOnlyVerifiedCopiesReplaceSources(t *testing.T) {
 		}
 	}
 	for _, f := range callers["deleteIndex"] {
-		if !takesProof[f] && f != "rollback" {
+		if !takesProof[f] && f != "rollbackClaimed" && f != "deleteLock" {
 			t.Errorf("%s deletes an index without taking a verified copy", f)
 		}
 	}
@@ -73,7 +83,10 @@ func TestOnlyVerifiedCopiesReplaceSources(t *testing.T) {
 			t.Errorf("%s removes an index without taking a verified copy", f)
 		}
 	}
-	if !slices.Contains(callers["deleteIndex"], "deleteVerified") || len(callers["remove_index"]) == 0 {
+	if !checksLock {
+		t.Error("deleteLock does not check that the index is this run's lock")
+	}
+	if !slices.Contains(callers["deleteIndex"], "rollbackClaimed") || !slices.Equal(callers["remove_index"], []string{"replaceWithAlias"}) {
 		t.Errorf("the structure changed, update this test: %v", callers)
 	}
 }

@@ -53,6 +53,22 @@ type Steps struct {
 	t   esapi.Transport
 	cfg Config
 	log *slog.Logger
+	// testHook, set only by tests, runs at the points named by the hook constants, so a
+	// test can run another step exactly there and make a race deterministic.
+	testHook func(point string)
+}
+
+// Points where testHook runs.
+const (
+	hookSwapVerified    = "swap: copy verified, source not yet removed"
+	hookRollbackStart   = "rollback: copy stopped, nothing read yet"
+	hookRollbackChecked = "rollback: indices read, destination not yet deleted"
+)
+
+func (s *Steps) at(point string) {
+	if s.testHook != nil {
+		s.testHook(point)
+	}
 }
 
 // New returns Steps that talk to Elasticsearch through t (an *elasticsearch.Client, or

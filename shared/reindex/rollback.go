@@ -2,6 +2,7 @@ package reindex
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // only if) this run created it and the data it copied still exists in From, and lifts the
 // write block this run put on From. It never deletes From, and never deletes anything
 // after a swap. Every action checks Elasticsearch first, so rollback may run at any point
-// and any number of times.
+// and any number of times — also while a swap of the same copy runs: it takes the copy's
+// lock before it reads anything (lock.go), and releases it when it is done.
 func (s *Steps) rollback(ctx context.Context, st *State) error {
 	st.Next, st.WaitSeconds = "", 0
 	if st.checkRequest(StepRollback) != nil || st.From == "" || st.To == "" || st.SourceIndex == "" {
@@ -26,6 +28,25 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 	if err := s.stopTask(ctx, st); err != nil {
 		return err
 	}
+	s.at(hookRollbackStart)
+	c, err := s.claimLock(ctx, st)
+	if err != nil {
+		return err
+	}
+	err = s.rollbackClaimed(ctx, st, c)
+	// A rollback that failed half-way keeps the lock, so no swap runs before a retried
+	// rollback finishes (and releases it). InvalidRequest means the state names no copy
+	// this rollback could act on, and a retry will not come.
+	if c == claimHeld && (err == nil || ErrorName(err) == InvalidRequest) {
+		if rerr := s.releaseLock(ctx, st); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+// rollbackClaimed is rollback once the lock is held, or known to be the swap's.
+func (s *Steps) rollbackClaimed(ctx context.Context, st *State, c claim) error {
 	from, _, err := concreteIndex(ctx, s.t, st.From)
 	if err != nil {
 		return err
@@ -34,6 +55,7 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
+	s.at(hookRollbackChecked)
 
 	// The destination goes only while From still holds the data. Once From is gone the
 	// destination is where the data lives (a finished swap, or rename-back after the source
@@ -48,6 +70,10 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 			// or edited. Deleting it could delete the data.
 			return fail(InvalidRequest, StepRollback, "%q is this run's copy of source %q (uuid %q), not of the index now named %q (uuid %q): a stale or edited state; nothing was changed, roll back with the current state",
 				st.To, mk.Source, mk.FromUUID, st.From, from.uuid())
+		case c == claimSwapped:
+			// From still exists, yet the swap took the lock: someone recreated From. The copy
+			// the swap made is the data; it stays.
+			s.log.WarnContext(ctx, "reindex rollback: the copy was swapped in; leaving it", "index", st.To)
 		default:
 			if err := deleteIndex(ctx, s.t, st.To); err != nil {
 				return fmt.Errorf("delete the partial copy %q: %w", st.To, err)
@@ -56,7 +82,8 @@ func (s *Steps) rollback(ctx context.Context, st *State) error {
 			to = nil
 		}
 	}
-	ourBlock := st.Phase == PhaseBack || !st.SourceWasBlocked
+	// After a swap, an index named From is not the one this run blocked.
+	ourBlock := c == claimHeld && (st.Phase == PhaseBack || !st.SourceWasBlocked)
 	if from != nil && from.writeBlocked() && ourBlock {
 		ourBlock, err = s.blockedByThisRun(ctx, st, from)
 		if err != nil {

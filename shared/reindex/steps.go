@@ -24,6 +24,11 @@ func (st *State) checkRequest(step Step) error {
 	if st.Dest == st.Source {
 		return fail(InvalidRequest, step, "dest %q is the source", st.Dest)
 	}
+	for _, name := range []string{st.Source, st.Dest} {
+		if strings.HasPrefix(name, lockPrefix) {
+			return fail(InvalidRequest, step, "%q: names starting with %q are the workflow's locks", name, lockPrefix)
+		}
+	}
 	if err := checkRunID(st.Run); err != nil {
 		return fail(InvalidRequest, step, "%w", err)
 	}
@@ -679,6 +684,8 @@ func (s *Steps) check(ctx context.Context, st *State) error {
 type verified struct {
 	from, to string
 	count    int64
+	// lock is the copy's lock, which the swap takes in the call that removes from.
+	lock string
 	// aliases are the source's aliases as Elasticsearch has them: From's own (phase copy),
 	// or those the temporary recorded when it was created (phase back).
 	aliases map[string]json.RawMessage
@@ -758,7 +765,7 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 			aliases = mk.Aliases
 		}
 	}
-	return verified{from: st.From, to: st.To, count: toN, aliases: aliases}, nil
+	return verified{from: st.From, to: st.To, count: toN, aliases: aliases, lock: st.lock()}, nil
 }
 
 func (s *Steps) verify(ctx context.Context, st *State) error {
@@ -829,23 +836,27 @@ func (s *Steps) swapVerified(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
+	s.at(hookSwapVerified)
+	// Every branch removes From in one _aliases call that also takes the copy's lock, so a
+	// rollback running at the same moment either stops it or sees it done (lock.go).
+	var aliases map[string]json.RawMessage
 	switch {
 	case st.Mode == ModeAlias:
-		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(v.aliases, st.To, true)); err != nil {
-			return err
-		}
-		st.Status, st.Next = StatusSwapped, StepCleanup
+		aliases = st.aliasesFor(v.aliases, st.To, true)
 	case st.Phase == PhaseCopy:
-		if err := s.deleteVerified(ctx, v); err != nil {
-			return err
-		}
-		st.turnBack()
+		// Rename-back's first swap only removes the source; its aliases go onto the final
+		// index after the copy back.
 	default:
-		if err := s.replaceWithAlias(ctx, v, st.aliasesFor(v.aliases, st.To, false)); err != nil {
-			return err
-		}
-		st.Status, st.Next = StatusSwapped, StepCleanup
+		aliases = st.aliasesFor(v.aliases, st.To, false)
 	}
+	if err := s.replaceWithAlias(ctx, v, aliases); err != nil {
+		return s.preempted(ctx, v, err)
+	}
+	if st.Mode == ModeRenameBack && st.Phase == PhaseCopy {
+		st.turnBack()
+		return nil
+	}
+	st.Status, st.Next = StatusSwapped, StepCleanup
 	return nil
 }
 
@@ -907,11 +918,12 @@ func (st *State) turnBack() {
 }
 
 // aliasesFor lists the aliases to put on the copy: the source's own (with their filters,
-// routing and write flags) and, in alias mode, one named like the source.
+// routing and write flags; not an earlier run's lock) and, in alias mode, one named like
+// the source.
 func (st *State) aliasesFor(source map[string]json.RawMessage, target string, withSourceName bool) map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
 	for name, def := range source {
-		if name != target {
+		if name != target && !strings.HasPrefix(name, lockPrefix) {
 			out[name] = def
 		}
 	}
@@ -923,14 +935,15 @@ func (st *State) aliasesFor(source map[string]json.RawMessage, target string, wi
 	return out
 }
 
-// replaceWithAlias is one atomic _aliases call: the aliases go onto v.to and v.from is
-// deleted, all or nothing.
+// replaceWithAlias is one atomic _aliases call: the aliases and the copy's lock go onto
+// v.to and v.from is deleted, all or nothing. It fails, changing nothing, when v.to is gone
+// or a rollback holds the lock as an index.
 func (s *Steps) replaceWithAlias(ctx context.Context, v verified, aliases map[string]json.RawMessage) error {
 	actions, err := aliasActions(v.to, aliases)
 	if err != nil {
 		return err
 	}
-	actions = append(actions, map[string]any{"remove_index": map[string]any{"index": v.from}})
+	actions = append(actions, lockAction(v), map[string]any{"remove_index": map[string]any{"index": v.from}})
 	b, err := jsonBody(map[string]any{"actions": actions})
 	if err != nil {
 		return err
@@ -952,11 +965,6 @@ func aliasActions(index string, aliases map[string]json.RawMessage) ([]any, erro
 		actions = append(actions, map[string]any{"add": add})
 	}
 	return actions, nil
-}
-
-// deleteVerified deletes v.from, which verifyCopy has just shown to be fully copied.
-func (s *Steps) deleteVerified(ctx context.Context, v verified) error {
-	return deleteIndex(ctx, s.t, v.from)
 }
 
 func deleteIndex(ctx context.Context, t esapi.Transport, name string) error {
@@ -990,6 +998,7 @@ func (s *Steps) cleanup(ctx context.Context, st *State) error {
 			s.log.WarnContext(ctx, "reindex: could not delete a task result", "task", id, "error", err)
 		}
 	}
+	s.dropLocks(ctx, st)
 	st.Status, st.Next, st.WaitSeconds = StatusDone, "", 0
 	return nil
 }
