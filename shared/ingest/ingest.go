@@ -149,7 +149,10 @@ func Run(ctx context.Context, obj Object, cfg Config) (res Result, err error) {
 		return res, fmt.Errorf("%s: sink: %w", obj, err)
 	}
 	readErr := ship(ctx, obj, cfg, lr, idx, &res)
-	closeErr := idx.Close(context.WithoutCancel(ctx))
+	// Close flushes and waits for the batches in flight; when ctx ends first, it
+	// dead-letters them instead of waiting (the Lambda passes a ctx that ends a little
+	// before its deadline, so that this happens before the process is frozen).
+	closeErr := idx.Close(ctx)
 	res.Sink = idx.Stats()
 	res.ReadBytes = lr.RawBytes()
 	if readErr != nil {

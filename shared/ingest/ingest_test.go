@@ -304,3 +304,31 @@ func TestLocalFileResume(t *testing.T) {
 		t.Fatalf("%d documents, %d redelivered; want %d, 0", len(docs), len(r.ls.Redelivered()), len(offs))
 	}
 }
+
+// TestStuckLogstashBeforeTheDeadline: when Logstash hangs, the flush must not outlive the
+// invocation. Once ctx ends, what is in flight is dead-lettered (not lost) and Run
+// returns, so the object is reported failed and redelivered.
+func TestStuckLogstashBeforeTheDeadline(t *testing.T) {
+	r := newRig(t)
+	body, _ := object(gen(600, albLine))
+	r.s3.Put(t, bucket, albKey, gz(t, body))
+	r.ls.Script(logstashtest.Slow(1000, time.Minute))
+	dl, err := logstash.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, Object{Bucket: bucket, Key: albKey}, r.config(func(c *logstash.Config) { c.DeadLetter = dl }))
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("Run took %s with a 2s deadline", took)
+	}
+	var de *logstash.DeliveryError
+	if !errors.As(err, &de) || de.Lost != 0 || IsPermanent(err) {
+		t.Fatalf("err = %v: want a retryable DeliveryError with nothing lost", err)
+	}
+	if res.Sink.DeadLettered+res.Sink.Sent < uint64(res.Documents) || res.Documents == 0 {
+		t.Fatalf("documents %d, sent %d, dead-lettered %d: some went missing", res.Documents, res.Sink.Sent, res.Sink.DeadLettered)
+	}
+}

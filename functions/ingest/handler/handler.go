@@ -325,6 +325,13 @@ func (h *Handler) object(ctx context.Context, obj ingest.Object, queueARN string
 // but sends no continuation: that is the event handlers' part. The CLI calls it, so a
 // backfill runs exactly the Lambda's code.
 func (h *Handler) Object(ctx context.Context, obj ingest.Object) (ingest.Result, error) {
+	if d, ok := ctx.Deadline(); ok {
+		// Keep a quarter of the margin for dead-lettering what is still in flight and
+		// sending the continuation, after the sink's Close gives up waiting.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.cfg.DeadlineMargin/4))
+		defer cancel()
+	}
 	log := h.deps.Logger.With("bucket", obj.Bucket, "key", obj.Key, "offset", obj.Offset)
 	res, err := ingest.Run(ctx, obj, ingest.Config{
 		Getter: h.deps.S3,

@@ -360,7 +360,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if faulty && fault.Delay > 0 {
-		time.Sleep(fault.Delay)
+		// A client that gave up (closed the connection) ends the wait, as it would
+		// end Logstash's; otherwise the server could not close until the delay passed.
+		// net/http notices a closed connection only once the body has been read.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	if s.opts.Username != "" {
 		u, p, ok := r.BasicAuth()
