@@ -360,9 +360,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if faulty && fault.Delay > 0 {
-		// A client that gave up (closed the connection) ends the wait, as it would
-		// end Logstash's; otherwise the server could not close until the delay passed.
-		// net/http notices a closed connection only once the body has been read.
+		// A client that gave up (closed the connection) cuts the wait short, so the
+		// server can close; the request it sent is still processed, as Logstash would
+		// (a timed-out batch can arrive twice). net/http notices a closed connection
+		// only once the body has been read.
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return
@@ -371,7 +372,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(fault.Delay):
 		case <-r.Context().Done():
-			return
 		}
 	}
 	if s.opts.Username != "" {
