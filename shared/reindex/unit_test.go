@@ -108,6 +108,8 @@ func TestStepsRefuseBadStateWithoutCallingElasticsearch(t *testing.T) {
 		"settings set a block":  {Step: StepValidate, Source: "logs", Settings: json.RawMessage(`{"index":{"blocks":{"write":true}}}`)},
 		"huge mappings":         {Step: StepValidate, Source: "logs", Mappings: json.RawMessage(`{"_meta":{"x":"` + strings.Repeat("a", MaxMappingsBytes) + `"}}`)},
 		"preflight unvalidated": {Step: StepPreflight, Source: "logs"},
+		"source named a lock":   {Step: StepValidate, Source: lockPrefix + "r1-0011223344556677"},
+		"dest named a lock":     {Step: StepValidate, Source: "logs", Dest: lockPrefix + "r1-0011223344556677"},
 		"block before preflight": func() State {
 			st := valid
 			st.Step = StepBlock

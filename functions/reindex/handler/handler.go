@@ -173,9 +173,9 @@ func redact(raw string) string {
 // Handle runs one step. The event is a reindex.State; unknown fields are refused so a typo
 // ("sorce") fails loudly. Errors are reported with their stable names as errorType
 // (InvalidRequest, NotOurs, ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete,
-// ElasticsearchError, ElasticsearchRejected) for Step Functions Retry/Catch: retry only
-// ElasticsearchError. aws-lambda-go takes errorType from the Go type name unless the error
-// is a messages.InvokeResponse_Error, so that is what Handle returns.
+// PreemptedByRollback, ElasticsearchError, ElasticsearchRejected) for Step Functions
+// Retry/Catch: retry only ElasticsearchError. aws-lambda-go takes errorType from the Go type
+// name unless the error is a messages.InvokeResponse_Error, so that is what Handle returns.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (reindex.State, error) {
 	var st reindex.State
 	d := json.NewDecoder(bytes.NewReader(event))
