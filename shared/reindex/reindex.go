@@ -15,6 +15,11 @@
 // the copy of the very index From is now (its uuid is in To's _meta), and the source must
 // still resolve to From. A stale, duplicated or edited state therefore fails instead of
 // verifying, swapping or rolling back the wrong index.
+//
+// A swap and a rollback of the same copy running at once (a task timeout shorter than the
+// Lambda's) are kept apart by a lock named for the copy, which either the swap takes as an
+// alias in the call that removes the source, or rollback takes as an index before it reads
+// or deletes anything: Elasticsearch lets only one of them have the name (lock.go).
 package reindex
 
 import (
