@@ -191,7 +191,7 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			return &PermanentError{obj, fmt.Errorf("resume offset %d is past the end (%d bytes)", obj.Offset, lr.Offset())}
 		}
 		if err != nil && !errors.As(err, &tooLong) {
-			return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+			return readFailure(obj, lr, res.ObjectBytes, err)
 		}
 	}
 	for n := int64(0); ; n++ {
@@ -217,7 +217,7 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 				res.LongLines++ // shipped truncated, as a parse failure that says why
 				longErr = err
 			default:
-				return &PermanentError{obj, fmt.Errorf("read at offset %d: %w", lr.Offset(), err)}
+				return readFailure(obj, lr, res.ObjectBytes, err)
 			}
 		}
 		res.Lines++
@@ -249,6 +249,17 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			cfg.Progress(*res)
 		}
 	}
+}
+
+// readFailure classifies a read error: damage to the stored object (all of it read, and
+// still a truncated or corrupt gzip) is permanent; a transfer cut short, or any other
+// read error, is worth a retry.
+func readFailure(obj Object, lr *lines.Reader, size int64, err error) error {
+	err = fmt.Errorf("read at offset %d: %w", lr.Offset(), err)
+	if errors.Is(err, lines.ErrCorrupt) && lr.RawBytes() >= size {
+		return &PermanentError{obj, err}
+	}
+	return fmt.Errorf("%s: %w", obj, err)
 }
 
 // body is an open object positioned so that its first byte is at decompressed offset start.

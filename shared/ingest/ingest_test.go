@@ -9,7 +9,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logferry/logferry/shared/elblog"
 	"github.com/logferry/logferry/shared/logstash"
@@ -331,4 +334,41 @@ func TestStuckLogstashBeforeTheDeadline(t *testing.T) {
 	if res.Sink.DeadLettered+res.Sink.Sent < uint64(res.Documents) || res.Documents == 0 {
 		t.Fatalf("documents %d, sent %d, dead-lettered %d: some went missing", res.Documents, res.Sink.Sent, res.Sink.DeadLettered)
 	}
+}
+
+// cutGetter passes GetObject to the real S3 client but cuts the body after n bytes with
+// io.ErrUnexpectedEOF, as a dropped connection does: the one failure gofakes3 cannot
+// produce on its own.
+type cutGetter struct {
+	Getter
+	n int64
+}
+
+func (g cutGetter) GetObject(ctx context.Context, in *s3.GetObjectInput, opt ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	out, err := g.Getter.GetObject(ctx, in, opt...)
+	if err == nil {
+		out.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(io.LimitReader(out.Body, g.n), iotest.ErrReader(io.ErrUnexpectedEOF)), out.Body}
+	}
+	return out, err
+}
+
+func TestTransferCutShortIsRetriedNotRejected(t *testing.T) {
+	r := newRig(t)
+	body, offs := object(gen(3000, albLine))
+	stored := gz(t, body)
+	r.s3.Put(t, bucket, albKey, stored)
+	cfg := r.config()
+	cfg.Getter = cutGetter{r.s3.Client, int64(len(stored) / 2)}
+	_, err := Run(context.Background(), Object{Bucket: bucket, Key: albKey}, cfg)
+	if err == nil || IsPermanent(err) {
+		t.Fatalf("a cut transfer must be a retryable error, got %v", err)
+	}
+	// The redelivery reads it whole; lines shipped by the first attempt are overwritten.
+	if _, err := Run(context.Background(), Object{Bucket: bucket, Key: albKey}, r.config()); err != nil {
+		t.Fatal(err)
+	}
+	assertExactlyOnce(t, r.ls, albKey, offs)
 }

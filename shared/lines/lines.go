@@ -33,6 +33,17 @@ type Options struct {
 	Concurrent bool
 }
 
+// ErrCorrupt is wrapped by errors about the compressed data itself (truncated, bad
+// checksum, bad header, bad deflate data), as opposed to errors reading the input. A
+// truncation can also be a transfer cut short: callers that know the input's size can tell.
+var ErrCorrupt = errors.New("damaged gzip data")
+
+// damaged marks an error as ErrCorrupt without changing its message.
+type damaged struct{ error }
+
+func (damaged) Is(target error) bool { return target == ErrCorrupt }
+func (d damaged) Unwrap() error      { return d.error }
+
 // LineTooLongError reports a line longer than Options.MaxLineBytes. The reader has
 // already skipped the rest of that line; the next call to Next returns the next line.
 type LineTooLongError struct {
@@ -234,13 +245,13 @@ func (r *Reader) gzipError(err error) error {
 	var corrupt flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("gzip stream truncated: input ends after %d compressed bytes (%d bytes decompressed): %w", at, dec, err)
+		return damaged{fmt.Errorf("gzip stream truncated: input ends after %d compressed bytes (%d bytes decompressed): %w", at, dec, err)}
 	case errors.Is(err, gzip.ErrChecksum):
-		return fmt.Errorf("gzip stream corrupt: checksum mismatch at compressed byte %d (%d bytes decompressed): %w", at, dec, err)
+		return damaged{fmt.Errorf("gzip stream corrupt: checksum mismatch at compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
 	case errors.Is(err, gzip.ErrHeader):
-		return fmt.Errorf("gzip stream corrupt: invalid member header at compressed byte %d (%d bytes decompressed): %w", at, dec, err)
+		return damaged{fmt.Errorf("gzip stream corrupt: invalid member header at compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
 	case errors.As(err, &corrupt):
-		return fmt.Errorf("gzip stream corrupt: bad deflate data near compressed byte %d (%d bytes decompressed): %w", at, dec, err)
+		return damaged{fmt.Errorf("gzip stream corrupt: bad deflate data near compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
 	default:
 		return fmt.Errorf("reading gzip input at compressed byte %d (%d bytes decompressed): %w", at, dec, err)
 	}
