@@ -391,11 +391,11 @@ func clip(v []byte) []byte {
 var errEmpty = errors.New("empty line")
 
 func (e *Encoder) parse(line []byte) error {
-	n, quoted, err := tokenize(line, e.fields[:])
+	n, plain, err := tokenize(line, e.fields[:])
 	if err != nil {
 		return err
 	}
-	e.w.plain = linePlain(line, quoted)
+	e.w.plain = plain
 	if n == 0 {
 		return errEmpty
 	}
@@ -425,59 +425,76 @@ func isALBType(b []byte) bool {
 // tokenize splits line into space-separated fields, some double-quoted (the quotes are
 // removed). A quoted field ends at an unescaped quote followed by a space or the end of
 // the line, so quotes inside user agents or URLs do not end it early. It returns the number of
-// fields, which may exceed len(f) (only the first len(f) are stored).
-func tokenize(line []byte, f [][]byte) (n, quoted int, err error) {
+// fields, which may exceed len(f) (only the first len(f) are stored), and whether the
+// fields can be copied into JSON strings unescaped: no control bytes, backslashes or
+// non-ASCII bytes, and no quotes but the ones delimiting quoted fields. Both come from one
+// pass, since finding the delimiters reads every byte anyway.
+func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
+	var bad uint64 // a byte's top bit set: something needs escaping
 	for i := 0; i < len(line); {
 		var tok []byte
 		if line[i] == '"' {
 			j := i + 1
 			for {
-				k := index(line[j:], '"')
-				if k < 0 {
-					return n, quoted, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
+				k, b := scan(line, j, '"', '"')
+				bad |= b
+				if k == len(line) {
+					return n, false, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
 				}
-				j += k
+				j = k
 				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
 					break
 				}
+				bad |= msb // a quote inside the field, which JSON must escape
 				j++
 			}
 			tok = line[i+1 : j]
 			i = j + 2
-			quoted++
 		} else {
-			j := index(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
+			j, b := scan(line, i, ' ', '"')
+			bad |= b
+			for j < len(line) && line[j] == '"' { // a quote inside an unquoted field
+				bad |= msb
+				j, b = scan(line, j+1, ' ', '"')
+				bad |= b
 			}
-			tok = line[i : i+j]
-			i += j + 1
+			tok = line[i:j]
+			i = j + 1
 		}
 		if n < len(f) {
 			f[n] = tok
 		}
 		n++
 	}
-	return n, quoted, nil
+	return n, bad&msb == 0, nil
 }
 
-// index is bytes.IndexByte for the short fields of a log line: 8 bytes at a time
-// without IndexByte's per-call setup, which dominates on fields of a few bytes.
-func index(b []byte, c byte) int {
-	pat := lsb * uint64(c)
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:]) ^ pat
-		if m := (x - lsb) & ^x & msb; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
+// scan returns the index of the first byte at or after i that is c or d (len(line) if
+// none), 8 bytes at a time: fields are short, and bytes.IndexByte's per-call setup would
+// dominate. bad has the top bit set in some byte if a byte read needs JSON escaping; it
+// may include a few bytes past the one found, which are the line's too.
+func scan(line []byte, i int, c, d byte) (int, uint64) {
+	pc, pd := lsb*uint64(c), lsb*uint64(d)
+	var bad uint64
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		bs := x ^ (lsb * '\\')
+		bad |= x | (x-lsb*0x20)&^x | (bs-lsb)&^bs
+		xc, xd := x^pc, x^pd
+		if m := ((xc-lsb)&^xc | (xd-lsb)&^xd) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8, bad
 		}
 	}
-	for ; i < len(b); i++ {
-		if b[i] == c {
-			return i
+	for ; i < len(line); i++ {
+		b := line[i]
+		if b == c || b == d {
+			return i, bad
+		}
+		if b < 0x20 || b >= 0x80 || b == '\\' {
+			bad = msb
 		}
 	}
-	return -1
+	return i, bad
 }
 
 // opt returns nil for "-" and for an empty field.

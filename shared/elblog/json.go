@@ -2,7 +2,6 @@ package elblog
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -265,38 +264,6 @@ func plain8(x uint64) bool {
 	bs := x ^ (lsb * '\\')
 	bs = (bs - lsb) & ^bs
 	return (ctl|quote|bs|x)&msb == 0
-}
-
-const m7f = 0x7f7f7f7f7f7f7f7f
-
-// eq8 marks (with 0x80) exactly the bytes of x equal to c.
-func eq8(x uint64, c byte) uint64 {
-	y := x ^ (lsb * uint64(c))
-	return ^(((y & m7f) + m7f) | y | m7f)
-}
-
-// linePlain reports whether a line's fields can be copied into JSON strings unescaped:
-// no control bytes, backslashes or non-ASCII bytes, and no quotes but the quotedFields
-// pairs that delimit quoted fields.
-func linePlain(line []byte, quotedFields int) bool {
-	var bad uint64
-	quotes := 0
-	i := 0
-	for ; i+8 <= len(line); i += 8 {
-		x := binary.LittleEndian.Uint64(line[i:])
-		bad |= x | ^((x & m7f) + lsb*0x60) | eq8(x, '\\')
-		quotes += bits.OnesCount64(eq8(x, '"'))
-	}
-	for ; i < len(line); i++ {
-		c := line[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
-			return false
-		}
-		if c == '"' {
-			quotes++
-		}
-	}
-	return bad&msb == 0 && quotes == 2*quotedFields
 }
 
 func indexByte(b []byte, c byte) int {
