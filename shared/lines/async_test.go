@@ -34,6 +34,7 @@ func collect(t *testing.T, in []byte, opts Options) ([]got, error) {
 
 // The concurrent reader returns exactly what the sequential one does, errors included.
 func TestConcurrentMatchesSequential(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // the goroutine only starts with 2 or more
 	rng := rand.New(rand.NewPCG(3, 4))
 	for iter := range 20 {
 		var b strings.Builder
@@ -73,6 +74,7 @@ func TestConcurrentMatchesSequential(t *testing.T) {
 
 // Closing before the end stops the goroutine: no leak per abandoned object.
 func TestConcurrentCloseEarly(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	in := gz(t, strings.Repeat("a fairly long log line that repeats\n", 200000))
 	before := runtime.NumGoroutine()
 	for range 20 {
@@ -99,4 +101,33 @@ func TestConcurrentCloseEarly(t *testing.T) {
 		t.Error("goroutine started for uncompressed input")
 	}
 	r.Close()
+}
+
+// With one P nothing can overlap, so Concurrent reads in the caller's goroutine, with the
+// same results.
+func TestConcurrentOneProc(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	in := gz(t, "one\ntwo\n", "three")
+	r, err := NewReader(bytes.NewReader(in), Options{Concurrent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.async != nil {
+		t.Error("goroutine started with GOMAXPROCS 1")
+	}
+	var got []string
+	for {
+		line, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(line))
+	}
+	if strings.Join(got, ",") != "one,two,three" {
+		t.Errorf("lines %q", got)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -29,7 +30,8 @@ type Options struct {
 	ReadSize int
 	// Concurrent decompresses gzip input in a separate goroutine, at most 1 MiB ahead
 	// of Next, so that decompression overlaps parsing when a second core is free. The
-	// caller must then call Close. Default false.
+	// caller must then call Close. It has no effect when GOMAXPROCS is 1, where nothing
+	// can overlap and the goroutine's copy and handoffs would only cost time. Default false.
 	Concurrent bool
 }
 
@@ -98,7 +100,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 			return nil, lr.gzipError(err)
 		}
 		lr.gz, lr.src = gz, gz
-		if opts.Concurrent {
+		if opts.Concurrent && runtime.GOMAXPROCS(0) > 1 {
 			lr.async = newAsyncReader(gz)
 			lr.src = lr.async
 		}
