@@ -34,6 +34,7 @@ type Encoder struct {
 	rec     record
 	w       writer
 	scratch []byte // decoded NLB domain names
+	generic bool   // tests set it to check albTail against the generic writer
 }
 
 // NewEncoder precomputes the per-object parts of every document (id prefix, cloud.*,
