@@ -31,6 +31,7 @@ type Encoder struct {
 	s3           []byte // `"s3":{...}`
 
 	fields  [maxFields][]byte
+	times   timeCache
 	rec     record
 	w       writer
 	scratch []byte // decoded NLB domain names

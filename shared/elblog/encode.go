@@ -677,7 +677,7 @@ func (e *Encoder) need(f [][]byte, min int, what string) error {
 }
 
 func (e *Encoder) parseTime(name string, v []byte, into *int64) error {
-	t, ok := parseTime(v)
+	t, ok := e.times.parse(v)
 	if !ok {
 		return fieldError(e.rec.format, name, v, "not an ISO 8601 UTC time")
 	}

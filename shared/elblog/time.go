@@ -3,7 +3,43 @@ package elblog
 // parseTime parses the log's UTC time, YYYY-MM-DDTHH:MM:SS[.fraction][Z], into Unix
 // nanoseconds. Hand-written because time.Parse is a large share of a line's budget.
 func parseTime(b []byte) (int64, bool) {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	if len(b) < 19 {
+		return 0, false
+	}
+	minute, ok := parseMinute(b[:16])
+	if !ok {
+		return 0, false
+	}
+	return parseSeconds(minute, b[16:])
+}
+
+// timeCache parses times like parseTime, remembering the last minute it validated:
+// lines come in time order, so most share theirs with the line before, and only the
+// seconds are left to read.
+type timeCache struct {
+	prefix [16]byte // YYYY-MM-DDTHH:MM
+	minute int64    // its Unix seconds
+	ok     bool
+}
+
+func (c *timeCache) parse(b []byte) (int64, bool) {
+	if len(b) < 19 {
+		return 0, false
+	}
+	if !c.ok || string(b[:16]) != string(c.prefix[:]) {
+		minute, ok := parseMinute(b[:16])
+		if !ok {
+			return 0, false
+		}
+		copy(c.prefix[:], b)
+		c.minute, c.ok = minute, true
+	}
+	return parseSeconds(c.minute, b[16:])
+}
+
+// parseMinute parses YYYY-MM-DDTHH:MM into Unix seconds.
+func parseMinute(b []byte) (int64, bool) {
+	if len(b) != 16 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' {
 		return 0, false
 	}
 	year, ok1 := digits(b[0:4])
@@ -11,13 +47,26 @@ func parseTime(b []byte) (int64, bool) {
 	day, ok3 := digits(b[8:10])
 	hour, ok4 := digits(b[11:13])
 	minute, ok5 := digits(b[14:16])
-	second, ok6 := digits(b[17:19])
 	// Years before 1970 cannot be ELB log times (and would need negative Unix times).
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1970 || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || second > 60 {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) || year < 1970 || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(month, year) || hour > 23 || minute > 59 {
 		return 0, false
 	}
-	rest := b[19:]
+	days := daysFromCivil(year, month, day)
+	return days*86400 + int64(hour)*3600 + int64(minute)*60, true
+}
+
+// parseSeconds parses :SS[.fraction][Z], the rest of a time after the minute (in Unix
+// seconds), into Unix nanoseconds.
+func parseSeconds(minute int64, b []byte) (int64, bool) {
+	if len(b) < 3 || b[0] != ':' {
+		return 0, false
+	}
+	second, ok := digits(b[1:3])
+	if !ok || second > 60 {
+		return 0, false
+	}
+	rest := b[3:]
 	var nanos int64
 	if len(rest) > 0 && rest[0] == '.' {
 		n := 1
@@ -40,9 +89,7 @@ func parseTime(b []byte) (int64, bool) {
 	if len(rest) != 0 {
 		return 0, false
 	}
-	days := daysFromCivil(year, month, day)
-	secs := days*86400 + int64(hour)*3600 + int64(minute)*60 + int64(second)
-	return secs*1e9 + nanos, true
+	return (minute+int64(second))*1e9 + nanos, true
 }
 
 func digits(b []byte) (int, bool) {
