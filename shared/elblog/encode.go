@@ -866,26 +866,41 @@ func (e *Encoder) request(req []byte) error {
 func (e *Encoder) splitURL(u []byte) {
 	r := &e.rec
 	rest := u
-	if i := bytes.Index(u, []byte("://")); i > 0 && isScheme(u[:i]) {
-		r.scheme = u[:i]
-		rest = u[i+3:]
-		end := len(rest)
+	n := 0
+	for n < len(u) && isSchemeByte(u[n]) {
+		n++
+	}
+	if n > 0 && len(u) >= n+3 && u[n] == ':' && u[n+1] == '/' && u[n+2] == '/' {
+		r.scheme = u[:n]
+		rest = u[n+3:]
+		// One pass over the authority: where it ends, and its last '@', ':' and ']'.
+		end, at, colon, bracket := len(rest), -1, -1, -1
+	authority:
 		for k, c := range rest {
-			if c == '/' || c == '?' || c == '#' {
+			switch c {
+			case '/', '?', '#':
 				end = k
-				break
+				break authority
+			case '@':
+				at = k
+			case ':':
+				colon = k
+			case ']':
+				bracket = k
 			}
 		}
 		host := rest[:end]
 		rest = rest[end:]
-		if at := bytes.LastIndexByte(host, '@'); at >= 0 {
+		if at >= 0 { // userinfo: the port and brackets are after it (negative: none)
 			host = host[at+1:]
+			colon -= at + 1
+			bracket -= at + 1
 		}
-		if c := bytes.LastIndexByte(host, ':'); c >= 0 && c > bytes.LastIndexByte(host, ']') {
-			if p := host[c+1:]; isPort(p) {
+		if colon >= 0 && colon > bracket {
+			if p := host[colon+1:]; isPort(p) {
 				r.port = trimZeros(p)
 			}
-			host = host[:c]
+			host = host[:colon]
 		}
 		if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
 			host = host[1 : len(host)-1]
@@ -905,13 +920,8 @@ func (e *Encoder) splitURL(u []byte) {
 	}
 }
 
-func isScheme(b []byte) bool {
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
+func isSchemeByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
 
 // tlsVersion maps TLSv1.2 (ELB/ALB) and tlsv12 (NLB) to ECS tls.version and version_protocol.
