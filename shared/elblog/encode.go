@@ -593,7 +593,7 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 		if line[i] == '"' {
 			j := i + 1
 			for {
-				k, b := scan(line, j, '"', '"')
+				k, b := scanQuote(line, j)
 				bad |= b
 				if k == len(line) {
 					return n, false, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
@@ -635,8 +635,7 @@ func scan(line []byte, i int, c, d byte) (int, uint64) {
 	var bad uint64
 	for ; i+8 <= len(line); i += 8 {
 		x := binary.LittleEndian.Uint64(line[i:])
-		bs := x ^ (lsb * '\\')
-		bad |= x | (x-lsb*0x20)&^x | (bs-lsb)&^bs
+		bad |= escapes(x)
 		xc, xd := x^pc, x^pd
 		if m := ((xc-lsb)&^xc | (xd-lsb)&^xd) & msb; m != 0 {
 			return i + bits.TrailingZeros64(m)/8, bad
@@ -652,6 +651,36 @@ func scan(line []byte, i int, c, d byte) (int, uint64) {
 		}
 	}
 	return i, bad
+}
+
+// scanQuote is scan for a quote only: half the matching work on the long quoted fields.
+func scanQuote(line []byte, i int) (int, uint64) {
+	var bad uint64
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		bad |= escapes(x)
+		xq := x ^ (lsb * '"')
+		if m := (xq - lsb) &^ xq & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8, bad
+		}
+	}
+	for ; i < len(line); i++ {
+		b := line[i]
+		if b == '"' {
+			return i, bad
+		}
+		if b < 0x20 || b >= 0x80 || b == '\\' {
+			bad = msb
+		}
+	}
+	return i, bad
+}
+
+// escapes sets a byte's top bit, somewhere in the word, if one of x's bytes needs JSON
+// escaping: non-ASCII (its own top bit), a control byte (subtracting 0x20 borrows) or a
+// backslash (subtracting 1 after the xor borrows). For ASCII bytes nothing else sets one.
+func escapes(x uint64) uint64 {
+	return x | (x - lsb*0x20) | (x ^ lsb*'\\' - lsb)
 }
 
 // opt returns nil for "-" and for an empty field.
