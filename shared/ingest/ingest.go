@@ -185,13 +185,12 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 	// A gzip resume decompresses from the start; skipping to the offset is work every
 	// resume must finish, so the deadline is not checked here.
 	for lr.Offset() < obj.Offset {
-		_, _, err := lr.Next()
-		var tooLong *lines.LineTooLongError
+		_, _, _, err := next(obj, lr, res.ObjectBytes)
 		if err == io.EOF {
 			return &PermanentError{obj, fmt.Errorf("resume offset %d is past the end (%d bytes)", obj.Offset, lr.Offset())}
 		}
-		if err != nil && !errors.As(err, &tooLong) {
-			return readFailure(obj, lr, res.ObjectBytes, err)
+		if err != nil {
+			return err
 		}
 	}
 	for n := int64(0); ; n++ {
@@ -205,20 +204,15 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 				return nil
 			}
 		}
-		line, off, err := lr.Next()
-		var longErr error // set for a line past MaxLineBytes
+		line, off, longErr, err := next(obj, lr, res.ObjectBytes)
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
-			// Declared here, not per line: errors.As makes it escape to the heap.
-			var tooLong *lines.LineTooLongError
-			switch {
-			case err == io.EOF:
-				return nil
-			case errors.As(err, &tooLong):
-				res.LongLines++ // shipped truncated, as a parse failure that says why
-				longErr = err
-			default:
-				return readFailure(obj, lr, res.ObjectBytes, err)
-			}
+			return err
+		}
+		if longErr != nil {
+			res.LongLines++ // shipped truncated, as a parse failure that says why
 		}
 		res.Lines++
 		res.Bytes = lr.Offset() - obj.Offset
@@ -249,6 +243,21 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 			cfg.Progress(*res)
 		}
 	}
+}
+
+// next reads one line. A line past MaxLineBytes comes back truncated with longErr set;
+// err is io.EOF at the end, or the classified read failure.
+func next(obj Object, lr *lines.Reader, size int64) (line []byte, off int64, longErr, err error) {
+	line, off, err = lr.Next()
+	if err == nil || err == io.EOF {
+		return line, off, nil, err
+	}
+	// Declared here, not per line: errors.As makes it escape to the heap.
+	var tooLong *lines.LineTooLongError
+	if errors.As(err, &tooLong) {
+		return line, off, err, nil
+	}
+	return nil, off, nil, readFailure(obj, lr, size, err)
 }
 
 // readFailure classifies a read error: damage to the stored object (all of it read, and
