@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down vet fmt-check clean
+.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean
 
 all: build
 
@@ -29,11 +29,13 @@ demo: build
 
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
 # shared by every package through ES_URL, the in-process S3 server, the Logstash stand-in.
-test: vet fmt-check
+# One moto server (S3, SQS, Secrets Manager, SSM) is shared the same way through MOTO_URL.
+test: vet fmt-check moto
 	@set -e; url=$$($(MAKE) -s es-up ES_DIR=tmp/es-test | tail -1); \
-	trap '$(MAKE) -s es-down ES_DIR=tmp/es-test' EXIT; \
-	echo "Elasticsearch for the tests: $$url"; \
-	ES_URL=$$url $(GO) test -count=1 -timeout 15m ./...
+	trap '$(MAKE) -s es-down ES_DIR=tmp/es-test; $(MAKE) -s moto-down MOTO_DIR=tmp/moto-test' EXIT; \
+	moto=$$($(MAKE) -s moto-up MOTO_DIR=tmp/moto-test | tail -1); \
+	echo "Elasticsearch for the tests: $$url; moto: $$moto"; \
+	ES_URL=$$url MOTO_URL=$$moto $(GO) test -count=1 -timeout 15m ./...
 
 # Benchmarks: parse+encode per format, the object→sink path, and logferry parse against
 # gzip -dc on a generated ≥ 200 MB .log.gz (scripts/bench-parse.sh). Compare runs with
@@ -74,3 +76,22 @@ es-up:
 
 es-down:
 	@$(GO) run ./shared/esnode/cmd/esnode down -dir $(ES_DIR)
+
+# moto in server mode (PyPI moto[server]): real S3, SQS, Secrets Manager and SSM protocols on
+# 127.0.0.1 (shared/motoserver). `make moto` installs it into a venv under tmp/ (once);
+# `make moto-up` starts a detached server and prints its URL as the last line; `make moto-down`
+# stops it. Tests find the venv by themselves, or use MOTO_URL.
+MOTO_VERSION ?= 5.2.5
+MOTO_VENV    ?= tmp/moto-venv
+MOTO_DIR     ?= tmp/moto
+moto: $(MOTO_VENV)/.installed-$(MOTO_VERSION)
+$(MOTO_VENV)/.installed-$(MOTO_VERSION):
+	python3 -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+	touch $@
+
+moto-up: moto
+	@$(GO) run ./shared/motoserver/cmd/motoserver up -dir $(MOTO_DIR)
+
+moto-down:
+	@$(GO) run ./shared/motoserver/cmd/motoserver down -dir $(MOTO_DIR)
