@@ -30,6 +30,10 @@ func New(format string, seed uint64) (*Generator, error) {
 	return &Generator{format: format, rng: rand.New(rand.NewPCG(seed, 0x10fe11)), now: start}, nil
 }
 
+// StartAt sets the time of the next line to t (lines then advance about 1 ms each), so
+// fixtures can be laid out by day and hour as AWS writes them. Default: 2024-05-01 00:00 UTC.
+func (g *Generator) StartAt(t time.Time) { g.now = t.UnixMicro() }
+
 // Append appends one line (without "\n") to dst.
 func (g *Generator) Append(dst []byte) []byte {
 	g.now += int64(g.rng.IntN(2000)) // ~1000 lines per second

@@ -12,6 +12,7 @@ package logstashtest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +52,11 @@ type Options struct {
 	// Hold delays every request (after it counts as pending), to make pending requests
 	// pile up. Default 0.
 	Hold time.Duration
+	// Output, when set, receives the events of each request the input takes, before it is
+	// answered, like the outputs of the pipeline behind the input (the demo's is an
+	// ElasticsearchOutput). An error answers 429, as the input does when its queue is
+	// blocked, and nothing of the request is stored. Default none: events are only stored.
+	Output func(ctx context.Context, events []json.RawMessage) error
 }
 
 // Fault is one scripted misbehaviour, applied to the next Times requests.
@@ -414,6 +420,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	push := len(events)
 	if faulty && fault.Status != 0 && fault.Push >= 0 && fault.Push < push {
 		push = fault.Push
+	}
+	if s.opts.Output != nil && !(faulty && fault.Status != 0) && codecErr == nil {
+		// A pipeline whose output cannot keep up blocks the input's queue, and the input
+		// answers 429 and closes the connection: the events are not taken.
+		if err := s.opts.Output(r.Context(), events); err != nil {
+			s.answer(w, &rec, http.StatusTooManyRequests, "output: "+err.Error(), true)
+			return
+		}
 	}
 	s.store(events[:push])
 	switch {
