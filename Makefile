@@ -18,14 +18,14 @@ lambdas:
 	    -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
-# Until the full demo lands: parse every fixture in testdata/s3 into ECS documents as the
-# Lambda would ship them (first document of each on stdout, the per-file summary on stderr).
-DEMO_LOGS = $(shell find testdata/s3 -type f \( -name '*.log' -o -name '*.log.gz' \) | sort)
-demo: build
-	@for f in $(DEMO_LOGS); do \
-	  echo "== $${f#testdata/s3/}" >&2; \
-	  $(BIN)/logferry parse -bucket elb-logs -key "$${f#testdata/s3/elb-logs/}" "$$f" | head -n 1; \
-	done
+# The deployed pipeline end to end on this machine (shared/demo, README "The demo"): a real
+# Elasticsearch node, moto (S3, SQS), the Logstash stand-in, the ingest Lambda's own binary
+# (built for this machine, as `lambdas` builds it for Lambda) behind an SQS event source
+# mapping, backfill and the reindex state machine. Installs what it needs first.
+DEMO_DIR ?= tmp/demo
+demo: build moto esnode
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BIN)/host/ingest/bootstrap ./functions/ingest
+	$(BIN)/logferry demo --dir $(DEMO_DIR)
 
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
 # shared by every package through ES_URL, the in-process S3 server, the Logstash stand-in.
