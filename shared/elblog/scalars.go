@@ -1,0 +1,148 @@
+package elblog
+
+import (
+	"bytes"
+)
+
+func percentDecode(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+func isDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// trimZeros drops leading zeros from validated digits: JSON numbers cannot have them.
+func trimZeros(b []byte) []byte {
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	return b
+}
+
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func isPort(b []byte) bool {
+	return isDigits(b) && len(b) <= 5 && atoi(b) <= 65535
+}
+
+// isIP accepts dotted-quad IPv4 and the characters of IPv6, so that Elasticsearch's ip
+// fields never reject a document (and lose it) for a malformed address.
+func isIP(b []byte) bool {
+	if len(b) == 0 || len(b) > 45 {
+		return false
+	}
+	if bytes.IndexByte(b, ':') >= 0 {
+		colons := 0
+		for _, c := range b {
+			switch {
+			case c == ':':
+				colons++
+			case c == '.' || isHex(c):
+			default:
+				return false
+			}
+		}
+		return colons >= 2
+	}
+	parts, val, digits := 0, 0, 0
+	for _, c := range b {
+		if c == '.' {
+			if digits == 0 {
+				return false
+			}
+			parts++
+			val, digits = 0, 0
+			continue
+		}
+		if c < '0' || c > '9' || digits == 3 {
+			return false
+		}
+		val = val*10 + int(c-'0')
+		digits++
+		if val > 255 {
+			return false
+		}
+	}
+	return parts == 3 && digits > 0
+}
+
+// isJSONNumber checks the JSON number grammar, since numbers are copied verbatim
+// (keeping the logged precision).
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(b)
+}

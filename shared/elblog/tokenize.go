@@ -1,0 +1,111 @@
+package elblog
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// tokenize splits line into space-separated fields, some double-quoted (the quotes are
+// removed). A quoted field ends at an unescaped quote followed by a space or the end of
+// the line, so quotes inside user agents or URLs do not end it early. It returns the number of
+// fields, which may exceed len(f) (only the first len(f) are stored), and whether the
+// fields can be copied into JSON strings unescaped: no control bytes, backslashes or
+// non-ASCII bytes, and no quotes but the ones delimiting quoted fields. Both come from one
+// pass, since finding the delimiters reads every byte anyway.
+func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
+	var bad uint64 // a byte's top bit set: something needs escaping
+	for i := 0; i < len(line); {
+		var tok []byte
+		if line[i] == '"' {
+			j := i + 1
+			for {
+				k, b := scanQuote(line, j)
+				bad |= b
+				if k == len(line) {
+					return n, false, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
+				}
+				j = k
+				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
+					break
+				}
+				bad |= msb // a quote inside the field, which JSON must escape
+				j++
+			}
+			tok = line[i+1 : j]
+			i = j + 2
+		} else {
+			j, b := scan(line, i, ' ', '"')
+			bad |= b
+			for j < len(line) && line[j] == '"' { // a quote inside an unquoted field
+				bad |= msb
+				j, b = scan(line, j+1, ' ', '"')
+				bad |= b
+			}
+			tok = line[i:j]
+			i = j + 1
+		}
+		if n < len(f) {
+			f[n] = tok
+		}
+		n++
+	}
+	return n, bad&msb == 0, nil
+}
+
+// scan returns the index of the first byte at or after i that is c or d (len(line) if
+// none), 8 bytes at a time: fields are short, and bytes.IndexByte's per-call setup would
+// dominate. bad has the top bit set in some byte if a byte read needs JSON escaping; it
+// may include a few bytes past the one found, which are the line's too.
+func scan(line []byte, i int, c, d byte) (int, uint64) {
+	pc, pd := lsb*uint64(c), lsb*uint64(d)
+	var bad uint64
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		bad |= escapes(x)
+		xc, xd := x^pc, x^pd
+		if m := ((xc-lsb)&^xc | (xd-lsb)&^xd) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8, bad
+		}
+	}
+	for ; i < len(line); i++ {
+		b := line[i]
+		if b == c || b == d {
+			return i, bad
+		}
+		if b < 0x20 || b >= 0x80 || b == '\\' {
+			bad = msb
+		}
+	}
+	return i, bad
+}
+
+// scanQuote is scan for a quote only: half the matching work on the long quoted fields.
+func scanQuote(line []byte, i int) (int, uint64) {
+	var bad uint64
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		bad |= escapes(x)
+		xq := x ^ (lsb * '"')
+		if m := (xq - lsb) &^ xq & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8, bad
+		}
+	}
+	for ; i < len(line); i++ {
+		b := line[i]
+		if b == '"' {
+			return i, bad
+		}
+		if b < 0x20 || b >= 0x80 || b == '\\' {
+			bad = msb
+		}
+	}
+	return i, bad
+}
+
+// escapes sets a byte's top bit, somewhere in the word, if one of x's bytes needs JSON
+// escaping: non-ASCII (its own top bit), a control byte (subtracting 0x20 borrows) or a
+// backslash (subtracting 1 after the xor borrows). For ASCII bytes nothing else sets one.
+func escapes(x uint64) uint64 {
+	return x | (x - lsb*0x20) | (x ^ lsb*'\\' - lsb)
+}
