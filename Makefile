@@ -24,7 +24,7 @@ lambdas:
 # mapping, backfill and the reindex state machine. Installs what it needs first.
 DEMO_DIR ?= tmp/demo
 demo: build moto esnode
-	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BIN)/host/ingest/bootstrap ./functions/ingest
+	$(GO) build -tags lambda.norpc -o $(BIN)/host/ingest/bootstrap ./functions/ingest
 	$(BIN)/logferry demo --dir $(DEMO_DIR)
 
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)

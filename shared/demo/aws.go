@@ -36,7 +36,6 @@ type Stack struct {
 }
 
 // DefaultStack is the stack's configuration with the settings' defaults, except the
-// function timeout (60 s, so a demo that goes wrong does so in a minute) and the
 // concurrency, which follows the machine.
 func DefaultStack(concurrency int) Stack {
 	return Stack{
@@ -44,7 +43,7 @@ func DefaultStack(concurrency int) Stack {
 		DeadLetterPrefix: "logferry/dead-letters/",
 		LogPrefix:        "AWSLogs/", LogSuffixes: []string{".log", ".log.gz"},
 		QueueName: "logferry-ingest", DLQName: "logferry-ingest-dlq",
-		MaxReceiveCount: 5, FunctionTimeoutSec: 60, BatchSize: 10, MaxConcurrency: concurrency,
+		MaxReceiveCount: 5, FunctionTimeoutSec: 300, BatchSize: 10, MaxConcurrency: concurrency,
 	}
 }
 

@@ -32,11 +32,11 @@ func (o Object) IDs(bucket string) []string {
 	return ids
 }
 
-// Data set: per day, objects of each format as AWS names them. Classic ELB writes plain
-// .log objects; ALB, NLB and ALB connection logs are gzipped.
-var perDay = []struct {
-	format  string
-	objects int
+// formats are the log formats of the data set with their share of a day's objects. Classic
+// ELB writes plain .log objects; ALB, NLB and ALB connection logs are gzipped.
+var formats = []struct {
+	format string
+	share  int // in tenths
 }{{"alb", 4}, {"classic", 2}, {"nlb", 2}, {"conn", 2}}
 
 // Account and Region the logs belong to (the key layout's <account>/<region>).
@@ -48,22 +48,24 @@ const (
 // TestFileKey is the object AWS writes when access logging is enabled; it is not a log.
 const TestFileKey = "AWSLogs/" + Account + "/ELBAccessLogTestFile"
 
-// Generate writes the data set: for each of days days from first, the objects of perDay,
-// each with about linesPerObject lines (±30%, deterministic), timed within its day.
-func Generate(first time.Time, days, linesPerObject int) ([]Object, error) {
+// Generate writes the data set: for each of days days from first, about perDay objects
+// (at least one of each format), each with about linesPerObject lines (±30%,
+// deterministic), timed within its day.
+func Generate(first time.Time, days, perDay, linesPerObject int) ([]Object, error) {
 	first = time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, time.UTC)
 	var objs []Object
 	seed := uint64(1)
 	for d := range days {
 		day := first.AddDate(0, 0, d)
-		for _, f := range perDay {
-			for i := range f.objects {
+		for _, f := range formats {
+			n := max(1, perDay*f.share/10)
+			for i := range n {
 				seed++
 				// Spread the objects over the day; each covers the five minutes before the
 				// time in its name, as ALB's and Classic's 5-minute intervals do.
-				end := day.Add(time.Duration(1+i*24/f.objects)*time.Hour + 5*time.Minute)
-				n := linesPerObject*7/10 + int(seed*7919%uint64(linesPerObject*6/10+1))
-				o, err := generate(f.format, day, end, n, seed)
+				end := day.Add(time.Duration(1+i*24/n)*time.Hour + 5*time.Minute)
+				lines := linesPerObject*7/10 + int(seed*7919%uint64(linesPerObject*6/10+1))
+				o, err := generate(f.format, day, end, lines, seed)
 				if err != nil {
 					return nil, err
 				}

@@ -29,8 +29,11 @@ type Config struct {
 	IngestBootstrap string
 	// Days of logs. Default 3.
 	Days int
-	// LinesPerObject is the mean number of lines per object (±30%). Default 1000: with 10
-	// objects a day, about 30,000 lines over three days.
+	// ObjectsPerDay is about how many objects a day has: 40% ALB access logs, 20% each
+	// Classic, NLB and connection logs, at least one of each. Default 10.
+	ObjectsPerDay int
+	// LinesPerObject is the mean number of lines per object (±30%). Default 1000: about
+	// 30,000 lines over three days.
 	LinesPerObject int
 	// First is the first day of logs. Default: Days days before today (UTC).
 	First time.Time
@@ -119,6 +122,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Days <= 0 {
 		cfg.Days = 3
+	}
+	if cfg.ObjectsPerDay <= 0 {
+		cfg.ObjectsPerDay = 10
 	}
 	if cfg.LinesPerObject <= 0 {
 		cfg.LinesPerObject = 1000

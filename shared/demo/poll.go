@@ -39,9 +39,12 @@ type DrainStats struct {
 // batchItemFailures; nothing when the invocation failed), and stop once no message is
 // visible and none is in flight but those left to be redelivered.
 func interimDrain(sqsc *sqs.Client) Drain {
+	// Messages left in flight, by every drain of this mapping: they return only after the
+	// visibility timeout, so a later drain must not wait for them.
+	var left atomic.Int64
 	return func(ctx context.Context, queueURL string, st Stack, invoke InvokeSQS) (DrainStats, error) {
 		var stats DrainStats
-		var left atomic.Int64 // messages left in flight (they return after the visibility timeout)
+		leftBefore := left.Load()
 		var wg sync.WaitGroup
 		workers := max(st.MaxConcurrency, 1)
 		errs := make([]error, workers)
@@ -53,7 +56,7 @@ func interimDrain(sqsc *sqs.Client) Drain {
 			}()
 		}
 		wg.Wait()
-		stats.Failed = left.Load()
+		stats.Failed = left.Load() - leftBefore
 		return stats, errors.Join(errs...)
 	}
 }

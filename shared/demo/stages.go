@@ -150,7 +150,7 @@ func (r *run) createStack(ctx context.Context, st *state) error {
 }
 
 func (r *run) writeLogs(ctx context.Context, st *state) error {
-	objs, err := Generate(r.cfg.First, r.cfg.Days, r.cfg.LinesPerObject)
+	objs, err := Generate(r.cfg.First, r.cfg.Days, r.cfg.ObjectsPerDay, r.cfg.LinesPerObject)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,140 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logferry/logferry/shared/demo"
+	"github.com/logferry/logferry/shared/esnode"
+	"github.com/logferry/logferry/shared/motoserver"
+)
+
+var esURL, motoURL string
+
+func TestMain(m *testing.M) {
+	var stopES, stopMoto func()
+	esURL, stopES = esnode.ForTests(m)
+	motoURL, stopMoto = motoserver.ForTests(m)
+	code := m.Run()
+	stopMoto()
+	stopES()
+	os.Exit(code)
+}
+
+// binaries builds what `make demo` builds: the logferry command and the ingest function
+// for this machine.
+func binaries(t *testing.T) (logferry, bootstrap string) {
+	t.Helper()
+	dir := t.TempDir()
+	logferry, bootstrap = filepath.Join(dir, "logferry"), filepath.Join(dir, "ingest", "bootstrap")
+	for _, b := range [][]string{
+		{"build", "-o", logferry, "github.com/logferry/logferry/cmd/logferry"},
+		{"build", "-tags", "lambda.norpc", "-o", bootstrap, "github.com/logferry/logferry/functions/ingest"},
+	} {
+		cmd := exec.Command("go", b...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(b, " "), err, out)
+		}
+	}
+	return logferry, bootstrap
+}
+
+func servers(t *testing.T) {
+	if esURL == "" || motoURL == "" {
+		t.Skip("needs Elasticsearch and moto (not under -short)")
+	}
+}
+
+// The demo's own code on a small data set (3 days × 4 objects × ~30 lines), sharing the
+// suite's Elasticsearch node and moto server under names of its own: every check passes,
+// the counts add up, and nothing it started is left running.
+func TestDemoSmallDataSet(t *testing.T) {
+	servers(t)
+	logferry, bootstrap := binaries(t)
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	rep, err := demo.Run(ctx, demo.Config{
+		Logferry: logferry, IngestBootstrap: bootstrap, Days: 3, ObjectsPerDay: 4, LinesPerObject: 30,
+		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-t%d", os.Getpid()), Out: &out,
+	})
+	t.Logf("demo output:\n%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("failed checks: %q", rep.Failed())
+	}
+	if rep.Objects != 12 || rep.Lines < 12*21 || rep.Lines > 12*39 {
+		t.Errorf("objects, lines = %d, %d; want 12 objects of 21..39 lines", rep.Objects, rep.Lines)
+	}
+	if rep.Documents != rep.Lines || rep.Duplicates != 0 || rep.Missing != 0 || rep.Failures != 0 {
+		t.Errorf("documents %d for %d lines, %d duplicates, %d missing, %d failures; want one document per line and nothing else",
+			rep.Documents, rep.Lines, rep.Duplicates, rep.Missing, rep.Failures)
+	}
+	if rep.Redelivered <= 0 {
+		t.Errorf("redelivered = %d, want the re-delivered object's lines", rep.Redelivered)
+	}
+	if len(rep.Stages) != 11 {
+		t.Errorf("%d stages timed, want 11", len(rep.Stages))
+	}
+	for _, want := range []string{"NOT Logstash", "==> summary", "demo passed", "stopped the ingest function's environments", "stopped the Logstash stand-in"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	noChildrenLeft(t, logferry, bootstrap)
+}
+
+// A function that cannot start leaves every message on the queue: the demo says which
+// checks failed (Report.OK is false, so `logferry demo` exits 1) and still stops everything.
+func TestDemoReportsFailedChecks(t *testing.T) {
+	servers(t)
+	logferry, _ := binaries(t)
+	broken := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'init failed on purpose' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	rep, err := demo.Run(ctx, demo.Config{
+		Logferry: logferry, IngestBootstrap: broken, Days: 1, ObjectsPerDay: 4, LinesPerObject: 10,
+		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-f%d", os.Getpid()), Out: &out,
+	})
+	t.Logf("demo output:\n%s", out.String())
+	if err == nil && rep.OK() {
+		t.Fatal("a demo whose function cannot start passed")
+	}
+	if rep != nil && rep.Documents != 0 {
+		t.Errorf("documents = %d, want none", rep.Documents)
+	}
+	if !strings.Contains(out.String(), "demo FAILED") || !strings.Contains(out.String(), "[FAIL] ingest: no failures") {
+		t.Errorf("output does not say the ingest failed")
+	}
+	noChildrenLeft(t, broken)
+}
+
+// noChildrenLeft fails if a process running one of exes is still a child of this one.
+func noChildrenLeft(t *testing.T, exes ...string) {
+	t.Helper()
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, pid := range strings.Fields(string(b)) {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			for _, exe := range exes {
+				if strings.Contains(string(cmdline), exe) {
+					t.Errorf("process %s (%s) is still running", pid, strings.ReplaceAll(string(cmdline), "\x00", " "))
+				}
+			}
+		}
+	}
+}
