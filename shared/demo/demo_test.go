@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -138,3 +139,42 @@ func noChildrenLeft(t *testing.T, exes ...string) {
 		}
 	}
 }
+
+// Ctrl-C while the function is shipping: Run returns the context's error, says what it
+// stopped, and no process it started is left.
+func TestDemoStopsEverythingWhenInterrupted(t *testing.T) {
+	servers(t)
+	logferry, bootstrap := binaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	out := &cancelOn{marker: "execution environments", cancel: cancel}
+	_, err := demo.Run(ctx, demo.Config{
+		Logferry: logferry, IngestBootstrap: bootstrap, Days: 3, ObjectsPerDay: 4, LinesPerObject: 30,
+		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-i%d", os.Getpid()), Out: out,
+	})
+	t.Logf("demo output:\n%s", out.String())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	if !strings.Contains(out.String(), "stopped the ingest function's environments") {
+		t.Error("output does not say the function was stopped")
+	}
+	noChildrenLeft(t, logferry, bootstrap)
+}
+
+// cancelOn cancels once marker has been written (as Ctrl-C at that point would).
+type cancelOn struct {
+	marker string
+	cancel func()
+	buf    bytes.Buffer
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.marker) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func (c *cancelOn) String() string { return c.buf.String() }
