@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // longMapping turns the keyword field "n" into a long: the mapping change the tests make.
@@ -217,6 +216,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 		t.Errorf("retried start: task %q err %v, want the running task %q", again2.TaskID, err, st.TaskID)
 	}
 	rejected := 0
+	pace := newPoll(t, "the throttled copy")
 	for st.Next == StepCheck {
 		if st, err = s.Do(ctx, st); err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 				t.Fatal("the source accepted a write during the copy")
 			}
 			rejected++
-			time.Sleep(100 * time.Millisecond)
+			pace.pause()
 		}
 	}
 	if rejected == 0 {
@@ -357,6 +357,7 @@ func TestEveryStepRetried(t *testing.T) {
 			n.addAliases(src, p+"-read", p+"-write")
 			st := State{Step: StepValidate, Source: src, Mappings: longMapping, Mode: mode, Run: "r1"}
 			seen := map[string]bool{}
+			pace := newPoll(t, "the retried workflow")
 			for st.Next != "" || st.Step != "" {
 				step := st.Step
 				if step == "" {
@@ -367,7 +368,7 @@ func TestEveryStepRetried(t *testing.T) {
 					t.Fatalf("%s: %v", step, err)
 				}
 				if first.Status == StatusRunning && step == StepCheck {
-					time.Sleep(50 * time.Millisecond)
+					pace.pause()
 					st = first
 					continue
 				}

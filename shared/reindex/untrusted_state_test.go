@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Tests that feed the steps states a buggy, retried, duplicated or malicious state machine
@@ -200,7 +199,13 @@ func TestRollbackStopsDuplicateCopy(t *testing.T) {
 	if ids := n.runningCopies(src, st.Dest); len(ids) > 0 {
 		t.Errorf("copies still running after rollback: %v", ids)
 	}
-	time.Sleep(700 * time.Millisecond) // a surviving copy writes a batch every 0.5 s
+	// Only a copy that still runs could recreate the destination; both have completed
+	// (cancelled), so what the node shows now is final.
+	for _, id := range []string{st.TaskID, dup} {
+		if n.taskRunning(id) {
+			t.Fatalf("task %s still running after rollback", id)
+		}
+	}
 	if n.exists(st.Dest) {
 		t.Error("the destination exists again after rollback")
 	}
