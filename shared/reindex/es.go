@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -403,5 +402,3 @@ func storedCopy(ctx context.Context, t esapi.Transport, from, to string) (id str
 	}
 	return "", false, nil
 }
-
-func intString(n int64) string { return strconv.FormatInt(n, 10) }

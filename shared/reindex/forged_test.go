@@ -37,7 +37,7 @@ func TestForgedStatesCannotCopyAnotherIndex(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("forgecopy")
 	hidden := "." + p + "-hidden"
 	t.Cleanup(func() { n.call("DELETE", "/"+hidden, nil) })
@@ -75,7 +75,7 @@ func TestForgedStatesCannotDeleteAnotherIndex(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("forgeback")
 	victim, name := p+"-victim", p+"-new"
 	n.seed(victim, 6)
@@ -127,7 +127,7 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("forgeblock")
 
 	// Blocked by an operator before the run; the state claims it was not.
@@ -177,11 +177,37 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 	}
 }
 
+// A rollback state naming someone else's running reindex (from and to valid names, the
+// phase consistent) leaves that copy running: only copies into an index this run created
+// are this run's to cancel.
+func TestForgedStatesCannotCancelAnotherCopy(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := testCtx(t)
+	p := n.names("forgecancel")
+	theirs, into := p+"-theirs", p+"-theirs-copy"
+	n.seed(theirs, 200)
+	running := n.startTask(theirs, into, 5, 5)
+	defer n.call("POST", "/_tasks/"+running+"/_cancel", nil)
+	forged := State{Step: StepRollback, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
+		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(200), TaskID: running, Tasks: []string{running}}
+	if _, err := s.Do(ctx, forged); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if !n.taskRunning(running) {
+		t.Error("a forged rollback cancelled someone else's copy")
+	}
+	if !n.exists(into) {
+		t.Error("a forged rollback deleted someone else's copy")
+	}
+}
+
 // Every step refuses, before any request, a state whose from, to or source_index breaks
 // the rules the request's names follow (the transport fails the test on any request).
 func TestForgedStatesRefusedWithoutCallingElasticsearch(t *testing.T) {
 	s := New(failTransport{t}, Config{})
-	ctx := context.Background()
+	ctx := testCtx(t)
 	bad := []string{".sec-hidden", "logs-*", "_all", lockPrefix + "r1-0011223344556677", "a%62", "a/../b", "Logs"}
 	steps := []Step{StepBlock, StepCreate, StepStart, StepCheck, StepVerify, StepRestore, StepSwap, StepCleanup, StepRollback}
 	for _, name := range bad {
@@ -212,7 +238,7 @@ func TestForgedStatesRefusedWithoutCallingElasticsearch(t *testing.T) {
 // not ElasticsearchError, which a state machine retries.
 func TestOversizedOrMalformedStateIsInvalidRequest(t *testing.T) {
 	s := New(failTransport{t}, Config{})
-	ctx := context.Background()
+	ctx := testCtx(t)
 	base := State{Step: StepCleanup, Source: "logs", Dest: "logs-r1", Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
 		From: "logs", To: "logs-r1", SourceIndex: "logs", SourceCount: i64(1)}
 	huge := base

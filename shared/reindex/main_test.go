@@ -266,3 +266,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		p.pause()
 	}
 }
+
+// testCtx is the deadline of a test against the node: every step, Run and its polling of a
+// copy end by then (and rollback's own minute after it), however the copy goes.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,7 +1,6 @@
 package reindex
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -44,7 +43,7 @@ func TestRunAliasModeChangesMapping(t *testing.T) {
 	n.seed(src, 300)
 	n.addAliases(src, p+"-read", p+"-write")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -93,7 +92,7 @@ func TestRunRenameBackChangesMapping(t *testing.T) {
 	n.seed(src, 250)
 	n.addAliases(src, p+"-read", p+"-write")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Mode: ModeRenameBack, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Mode: ModeRenameBack, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -134,7 +133,7 @@ func TestRunTemplateMappings(t *testing.T) {
 			"mappings": map[string]any{"properties": map[string]any{"n": map[string]any{"type": "long"}}},
 		},
 	})
-	st, err := Run(context.Background(), s, State{Source: src, Template: true, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Template: true, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -154,7 +153,7 @@ func TestRunTemplateMappings(t *testing.T) {
 	// No template for the name: refused before anything happens.
 	other := p + "-other"
 	n.seed(other, 1)
-	_, err = s.Do(context.Background(), State{Step: StepValidate, Source: other, Template: true})
+	_, err = s.Do(testCtx(t), State{Step: StepValidate, Source: other, Template: true})
 	mustName(t, err, InvalidRequest)
 }
 
@@ -167,7 +166,7 @@ func TestRunFailingCopyRollsBack(t *testing.T) {
 	src := p + "-logs"
 	n.seed(src, 120, "abc")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Run: "r1"})
 	mustName(t, err, ReindexFailed)
 	if !strings.Contains(err.Error(), "abc") && !strings.Contains(err.Error(), "mapper_parsing_exception") {
 		t.Errorf("error does not say which document failed: %v", err)
@@ -193,7 +192,7 @@ func TestRunFailingCopyRollsBack(t *testing.T) {
 func TestWritesDuringCopyAreRejected(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("block")
 	src := p + "-logs"
 	n.seed(src, 1500)
@@ -246,7 +245,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 func TestCountMismatchIsNeverSuccess(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	type tweak struct {
 		name  string
 		tweak func(dest string)
@@ -291,7 +290,7 @@ func TestCountMismatchIsNeverSuccess(t *testing.T) {
 func TestLostTaskIsTaskLost(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("lost")
 	src := p + "-logs"
 	n.seed(src, 30)
@@ -323,7 +322,7 @@ func TestLostTaskIsTaskLost(t *testing.T) {
 func TestStartIntoPartialDestination(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("partial")
 	src := p + "-logs"
 	n.seed(src, 80)
@@ -350,7 +349,7 @@ func TestEveryStepRetried(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
 			s := testSteps(t, n)
-			ctx := context.Background()
+			ctx := testCtx(t)
 			p := n.names("retry")
 			src := p + "-logs"
 			n.seed(src, 60)
@@ -430,7 +429,7 @@ func comparable(st State) string {
 func TestRollbackCancelsRunningCopy(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("cancel")
 	src := p + "-logs"
 	n.seed(src, 1500)
@@ -462,7 +461,7 @@ func TestRollbackCancelsRunningCopy(t *testing.T) {
 func TestPreBlockedSourceKeepsItsBlock(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("preblocked")
 	src := p + "-logs"
 	n.seed(src, 10)
@@ -489,7 +488,7 @@ func TestPreBlockedSourceKeepsItsBlock(t *testing.T) {
 func TestRollbackAfterSourceDeletedKeepsData(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("rbfail")
 	src := p + "-logs"
 	n.seed(src, 70)
@@ -518,7 +517,7 @@ func TestRollbackAfterSourceDeletedKeepsData(t *testing.T) {
 func TestValidateRefusesExistingDestination(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("exists")
 	src := p + "-logs"
 	n.seed(src, 5)
@@ -554,7 +553,7 @@ func TestValidateRefusesExistingDestination(t *testing.T) {
 func TestRunTwiceThroughTheAlias(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("twice")
 	src := p + "-logs"
 	n.seed(src, 33)

@@ -164,6 +164,15 @@ func (s *Steps) liftOwnBlock(ctx context.Context, st *State, from *indexInfo) er
 // again. Tasks are found by what they copy, never by the state's task id alone, so a task
 // id that names someone else's task does not get it cancelled.
 func (s *Steps) stopTask(ctx context.Context, st *State) error {
+	// A copy into an index this run did not create is not this run's copy, whatever the
+	// state says (a forged rollback naming someone else's reindex): it is left running.
+	to, _, err := concreteIndex(ctx, s.t, st.To)
+	if err != nil {
+		return err
+	}
+	if to == nil || !to.ours(st.Run) {
+		return nil
+	}
 	ids, err := runningCopies(ctx, s.t, st.From, st.To)
 	if err != nil {
 		return err
