@@ -34,7 +34,12 @@ const (
 	EnvSecretARN = "ES_SECRET_ARN" // Secrets Manager secret: {"username","password"} or {"api_key"}
 	EnvCACert    = "ES_CA_CERT"    // PEM file of the CA that signed the cluster's certificate
 	EnvPoll      = "REINDEX_POLL_SECONDS"
+	EnvTimeout   = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
 )
+
+// MaxEventBytes caps the event before it is decoded: a state is a few KiB, and Step
+// Functions passes at most 256 KiB.
+const MaxEventBytes = 256 << 10
 
 // Secrets is the one Secrets Manager call the handler makes; tests pass a fake for AWS.
 type Secrets = config.SecretsManagerAPI
@@ -79,6 +84,13 @@ func NewWithOptions(ctx context.Context, getenv func(string) string, o Options) 
 			return nil, fmt.Errorf("%s=%q: want whole seconds from 1 to 3600", EnvPoll, v)
 		}
 		rc.PollInterval = time.Duration(n) * time.Second
+	}
+	if v := getenv(EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 15*time.Minute {
+			return nil, fmt.Errorf("%s=%q: want a duration from 100ms to 15m, e.g. 30s", EnvTimeout, v)
+		}
+		rc.RequestTimeout = d
 	}
 	o.Logger.Info("reindex handler ready", "es_url", redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
 	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
@@ -170,13 +182,22 @@ func redact(raw string) string {
 	return u.String()
 }
 
-// Handle runs one step. The event is a reindex.State; unknown fields are refused so a typo
-// ("sorce") fails loudly. Errors are reported with their stable names as errorType
-// (InvalidRequest, NotOurs, ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete,
-// PreemptedByRollback, ElasticsearchError, ElasticsearchRejected) for Step Functions
-// Retry/Catch: retry only ElasticsearchError. aws-lambda-go takes errorType from the Go type
-// name unless the error is a messages.InvokeResponse_Error, so that is what Handle returns.
+// Handle runs one step. The event is a reindex.State, and untrusted: unknown fields are
+// refused so a typo ("sorce") fails loudly, an event over MaxEventBytes is refused before it
+// is decoded, and the steps check every name and size in it before they send a request.
+// Errors are reported with their stable names as errorType (InvalidRequest, NotOurs,
+// ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete, PreemptedByRollback,
+// ElasticsearchError, ElasticsearchRejected, UntrustedCertificate) for Step Functions
+// Retry/Catch: retry only ElasticsearchError (network, timeouts — ES_REQUEST_TIMEOUT per
+// request —, 408, 429, 5xx). UntrustedCertificate means TLS verification refused the
+// cluster's certificate: fix ES_URL or ES_CA_CERT; retrying cannot help. aws-lambda-go
+// takes errorType from the Go type name unless the error is a messages.InvokeResponse_Error,
+// so that is what Handle returns.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (reindex.State, error) {
+	if len(event) > MaxEventBytes {
+		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.InvalidRequest,
+			Message: fmt.Sprintf("reindex event is %d bytes, over the %d-byte limit: a state holds names and ids, never documents", len(event), MaxEventBytes)}
+	}
 	var st reindex.State
 	d := json.NewDecoder(bytes.NewReader(event))
 	d.DisallowUnknownFields()
