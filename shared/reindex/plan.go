@@ -125,10 +125,30 @@ func (s *Steps) plan(ctx context.Context, raw []byte) (Plan, error) {
 		return Plan{}, fail(InvalidRequest, StepPlan, `"template": true, but no index template matches %s`, listNames(noTemplate))
 	}
 	slices.SortFunc(p.Skipped, func(a, b IndexReport) int { return strings.Compare(a.Source, b.Source) })
-	if b, _ := json.Marshal(p); len(b) > MaxPlanBytes {
-		return Plan{}, fail(InvalidRequest, StepPlan, "the plan is %d bytes, over the %d Step Functions can pass on: fewer indices per execution, or shorter mappings", len(b), MaxPlanBytes)
+	if n := p.worstCaseBytes(); n > MaxPlanBytes {
+		return Plan{}, fail(InvalidRequest, StepPlan, "%d indices: their results could take %d bytes, over the %d one Step Functions payload holds: split them over several executions, or shorten the mappings",
+			len(p.Indices), n, MaxPlanBytes)
 	}
 	return p, nil
+}
+
+// reportSlack is what an index's report may add to its planned line: counts, duration,
+// the error's name and its message (trimmed to MaxMessageBytes).
+const reportSlack = MaxMessageBytes + 200
+
+// worstCaseBytes is the size of the largest state the execution passes on: after the Map,
+// the plan with every index's report in place of its planned line, each failed with the
+// longest message.
+func (p Plan) worstCaseBytes() int {
+	rest := p
+	rest.Indices = nil
+	b, _ := json.Marshal(rest)
+	n := len(b)
+	for _, ix := range p.Indices {
+		line, _ := json.Marshal(ix)
+		n += len(line) + reportSlack
+	}
+	return n
 }
 
 // destName is the copy's name as validate will choose it.

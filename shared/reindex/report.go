@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Outcome is how one index of an execution ended.
@@ -47,7 +48,7 @@ type Counts struct {
 }
 
 // MaxMessageBytes trims error messages in reports.
-const MaxMessageBytes = 300
+const MaxMessageBytes = 200
 
 // Failed tells whether the index counts against the execution.
 func (r IndexReport) Failed() bool {
@@ -122,5 +123,9 @@ func trimMessage(s string) string {
 	if len(s) <= MaxMessageBytes {
 		return s
 	}
-	return s[:MaxMessageBytes] + "…"
+	cut := MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
