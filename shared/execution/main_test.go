@@ -265,7 +265,6 @@ func (a *activity) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return res, err
 }
 
-
 // report is the execution's report: its output, or the summary a failed one produced.
 func (r run) report(t *testing.T) map[string]map[string]any {
 	t.Helper()
