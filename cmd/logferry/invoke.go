@@ -41,7 +41,7 @@ var invokers = map[string]func(ctx context.Context, getenv func(string) string) 
 		if err != nil {
 			return nil, err
 		}
-		return lambda.NewHandler(h.Handle), nil
+		return lambda.NewHandler(h.Invoke), nil
 	},
 }
 
