@@ -95,11 +95,36 @@ func (e *Encoder) common(offset int64, dataset string) {
 	w.strConst(`"dataset":`, dataset)
 }
 
+// appendDoc writes the document of a parsed line, one ECS object after another, each by
+// its own writer below. Objects whose fields are all absent are left out.
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	r := &e.rec
 	w := &e.w
-	// The head of every document is fixed but for a few values: write it directly
-	// rather than member by member.
+	e.head(dst, offset)
+	e.event(line)
+	e.cloudLog(offset)
+	e.source()
+	e.destination()
+	if r.hasRequest {
+		e.http()
+		if e.albUsual() {
+			w.b = e.albTail(w.b)
+			return w.finish()
+		}
+		e.url()
+		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
+	}
+	e.tls()
+	w.strIn(`"trace":{"id":`, r.traceID, "}")
+	e.aws()
+	return w.finish()
+}
+
+// head writes @timestamp, @metadata and event up to its category, and leaves event open.
+// It is fixed but for a few values, so it is written directly rather than member by member.
+func (e *Encoder) head(dst []byte, offset int64) {
+	r := &e.rec
+	w := &e.w
 	b := append(dst, `{"@timestamp":"`...)
 	b = append(b, r.ts...)
 	if r.ts[len(r.ts)-1] != 'Z' {
@@ -119,6 +144,12 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		b = append(b, `["network"]`...)
 	}
 	w.b, w.depth, w.opened, w.comma = b, 1, 1, true
+}
+
+// event writes the rest of the event object opened by head, and closes it.
+func (e *Encoder) event(line []byte) {
+	r := &e.rec
+	w := &e.w
 	switch {
 	case r.status != nil && r.statusN < 400:
 		w.strConst(`"outcome":`, "success")
@@ -144,8 +175,11 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.b = appendString(w.b, line) // the line's own quotes always need escaping
 	}
 	w.end()
-	e.cloudLog(offset)
+}
 
+func (e *Encoder) source() {
+	r := &e.rec
+	w := &e.w
 	if r.clientIP != nil && r.clientPort != nil {
 		// The usual case, written in one go.
 		w.key(`"source":{"address":"`)
@@ -159,17 +193,21 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 			w.b = append(w.b, r.recv...)
 		}
 		w.b = append(w.b, '}')
-	} else {
-		w.obj(`"source":`)
-		w.safe(`"address":`, r.clientIP)
-		w.safe(`"ip":`, r.clientIP)
-		w.num(`"port":`, r.clientPort)
-		if !r.hasRequest {
-			w.num(`"bytes":`, r.recv)
-		}
-		w.end()
+		return
 	}
+	w.obj(`"source":`)
+	w.safe(`"address":`, r.clientIP)
+	w.safe(`"ip":`, r.clientIP)
+	w.num(`"port":`, r.clientPort)
+	if !r.hasRequest {
+		w.num(`"bytes":`, r.recv)
+	}
+	w.end()
+}
 
+func (e *Encoder) destination() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"destination":`)
 	w.str(`"domain":`, r.domainName)
 	w.num(`"port":`, r.listenerPort)
@@ -177,53 +215,56 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.num(`"bytes":`, r.sent)
 	}
 	w.end()
+}
 
-	if r.hasRequest {
-		if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
-			// The usual case, written in one go.
-			w.key(`"http":{"request":{"method":`)
-			w.string(r.method)
-			w.b = append(w.b, `,"body":{"bytes":`...)
-			w.b = append(w.b, r.recv...)
-			w.b = append(w.b, `}},"response":{"status_code":`...)
-			w.b = append(w.b, r.status...)
-			w.b = append(w.b, `,"body":{"bytes":`...)
-			w.b = append(w.b, r.sent...)
-			w.b = append(w.b, `}},"version":`...)
-			w.string(r.proto)
-			w.b = append(w.b, '}')
-		} else {
-			w.obj(`"http":`)
-			w.obj(`"request":`)
-			w.str(`"method":`, r.method)
-			w.numIn(`"body":{"bytes":`, r.recv, "}")
-			w.end()
-			w.obj(`"response":`)
-			w.num(`"status_code":`, r.status)
-			w.numIn(`"body":{"bytes":`, r.sent, "}")
-			w.end()
-			w.str(`"version":`, r.proto)
-			w.end()
-		}
-
-		if e.albUsual() {
-			w.b = e.albTail(w.b)
-			return w.finish()
-		}
-
-		w.obj(`"url":`)
-		w.str(`"original":`, r.url)
-		w.str(`"scheme":`, r.scheme)
-		w.str(`"domain":`, r.domain)
-		w.num(`"port":`, r.port)
-		w.str(`"path":`, r.path)
-		w.str(`"query":`, r.query)
-		w.str(`"fragment":`, r.fragment)
-		w.end()
-
-		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
+func (e *Encoder) http() {
+	r := &e.rec
+	w := &e.w
+	if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
+		// The usual case, written in one go.
+		w.key(`"http":{"request":{"method":`)
+		w.string(r.method)
+		w.b = append(w.b, `,"body":{"bytes":`...)
+		w.b = append(w.b, r.recv...)
+		w.b = append(w.b, `}},"response":{"status_code":`...)
+		w.b = append(w.b, r.status...)
+		w.b = append(w.b, `,"body":{"bytes":`...)
+		w.b = append(w.b, r.sent...)
+		w.b = append(w.b, `}},"version":`...)
+		w.string(r.proto)
+		w.b = append(w.b, '}')
+		return
 	}
+	w.obj(`"http":`)
+	w.obj(`"request":`)
+	w.str(`"method":`, r.method)
+	w.numIn(`"body":{"bytes":`, r.recv, "}")
+	w.end()
+	w.obj(`"response":`)
+	w.num(`"status_code":`, r.status)
+	w.numIn(`"body":{"bytes":`, r.sent, "}")
+	w.end()
+	w.str(`"version":`, r.proto)
+	w.end()
+}
 
+func (e *Encoder) url() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"url":`)
+	w.str(`"original":`, r.url)
+	w.str(`"scheme":`, r.scheme)
+	w.str(`"domain":`, r.domain)
+	w.num(`"port":`, r.port)
+	w.str(`"path":`, r.path)
+	w.str(`"query":`, r.query)
+	w.str(`"fragment":`, r.fragment)
+	w.end()
+}
+
+func (e *Encoder) tls() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"tls":`)
 	w.str(`"cipher":`, r.cipher)
 	if r.tlsVersion != "" {
@@ -243,9 +284,12 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.end()
 	}
 	w.end()
+}
 
-	w.strIn(`"trace":{"id":`, r.traceID, "}")
-
+// aws writes aws.elb (the fields every format shares, then the format's own) and aws.s3.
+func (e *Encoder) aws() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"aws":`)
 	w.obj(`"elb":`)
 	w.str(`"name":`, r.elb)
@@ -271,30 +315,40 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	w.str(`"ssl_cipher":`, r.cipher)
 	w.str(`"ssl_protocol":`, r.sslProto)
 	w.str(`"ssl_named_group":`, r.namedGroup)
-	if r.format == formatALB {
+	switch r.format {
+	case formatALB:
 		e.albFields()
-	}
-	if r.format == formatNLB {
-		w.obj(`"chosen_cert":`)
-		w.str(`"arn":`, r.certArn)
-		w.str(`"serial":`, r.certSerial)
-		w.end()
-		w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
-		w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
-		w.str(`"incoming_tls_alert":`, r.alert)
-		w.str(`"alpn_fe_protocol":`, r.alpnFE)
-		w.str(`"alpn_be_protocol":`, r.alpnBE)
-		w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
-	}
-	if r.format == formatConn {
-		w.str(`"connection_trace_id":`, r.connTrace)
-		w.numIn(`"tls_handshake_latency":{"sec":`, r.hsLatency, "}")
-		w.str(`"tls_verify_status":`, r.verifyStatus)
+	case formatNLB:
+		e.nlbFields()
+	case formatConn:
+		e.connFields()
 	}
 	w.end()
 	w.rawMember(e.s3)
 	w.end()
-	return w.finish()
+}
+
+func (e *Encoder) nlbFields() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"chosen_cert":`)
+	w.str(`"arn":`, r.certArn)
+	w.str(`"serial":`, r.certSerial)
+	w.end()
+	w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
+	w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
+	w.str(`"incoming_tls_alert":`, r.alert)
+	w.str(`"alpn_fe_protocol":`, r.alpnFE)
+	w.str(`"alpn_be_protocol":`, r.alpnBE)
+	w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
+}
+
+func (e *Encoder) connFields() {
+	r := &e.rec
+	w := &e.w
+	w.str(`"connection_trace_id":`, r.connTrace)
+	w.numIn(`"tls_handshake_latency":{"sec":`, r.hsLatency, "}")
+	w.str(`"tls_verify_status":`, r.verifyStatus)
 }
 
 func (e *Encoder) albFields() {
