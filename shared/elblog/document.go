@@ -32,6 +32,10 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		e.timestamp(r.ts)
 	}
 	e.common(offset, datasetFor(r.format))
+	if r.ts != nil {
+		w.key(`"end":`)
+		appendTime(w, r.ts)
+	}
 	w.str(`"original":`, line)
 	w.end()
 	e.cloudLog(offset)
@@ -104,6 +108,9 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	e.event(line)
 	e.cloudLog(offset)
 	e.source()
+	if r.format == formatConn {
+		e.client()
+	}
 	e.destination()
 	if r.hasRequest {
 		e.http()
@@ -160,16 +167,16 @@ func (e *Encoder) event(line []byte) {
 	case r.verifyStatus != nil && bytes.HasPrefix(r.verifyStatus, []byte("Failed")):
 		w.strConst(`"outcome":`, "failure")
 	}
-	if r.reqCreation != nil {
+	switch {
+	case r.reqCreation != nil:
 		w.key(`"start":`)
 		appendTime(w, r.reqCreation)
-		w.key(`"end":`)
-		appendTime(w, r.ts)
-	}
-	if r.tlsCreated != nil {
+	case r.tlsCreated != nil:
 		w.key(`"start":`)
 		appendTime(w, r.tlsCreated)
 	}
+	w.key(`"end":`) // the integration sets event.end = @timestamp on every document
+	appendTime(w, r.ts)
 	if e.src.IncludeOriginal {
 		w.key(`"original":`)
 		w.b = appendString(w.b, line) // the line's own quotes always need escaping
@@ -202,6 +209,18 @@ func (e *Encoder) source() {
 	if !r.hasRequest {
 		w.num(`"bytes":`, r.recv)
 	}
+	w.end()
+}
+
+// client is where the integration puts a connection log's client_ip and client_port
+// (source.* carries them too, as on every other format).
+func (e *Encoder) client() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"client":`)
+	w.safe(`"address":`, r.clientIP)
+	w.safe(`"ip":`, r.clientIP)
+	w.num(`"port":`, r.clientPort)
 	w.end()
 }
 
@@ -257,6 +276,7 @@ func (e *Encoder) url() {
 	w.str(`"domain":`, r.domain)
 	w.num(`"port":`, r.port)
 	w.str(`"path":`, r.path)
+	w.str(`"extension":`, r.extension)
 	w.str(`"query":`, r.query)
 	w.str(`"fragment":`, r.fragment)
 	w.end()
@@ -296,12 +316,10 @@ func (e *Encoder) aws() {
 	w.safe(`"type":`, r.typ)
 	w.str(`"log_version":`, r.version)
 	w.str(`"listener":`, r.listener)
-	switch {
-	case r.hasRequest:
+	// "http or tcp", as the integration documents it and its dashboards group by it.
+	if r.hasRequest {
 		w.strConst(`"protocol":`, "http")
-	case r.format == formatNLB:
-		w.strConst(`"protocol":`, "tls")
-	case r.format == formatClassic:
+	} else {
 		w.strConst(`"protocol":`, "tcp")
 	}
 	w.numIn(`"request_processing_time":{"sec":`, r.rpt, "}")
@@ -314,7 +332,8 @@ func (e *Encoder) aws() {
 	w.end()
 	w.str(`"ssl_cipher":`, r.cipher)
 	w.str(`"ssl_protocol":`, r.sslProto)
-	w.str(`"ssl_named_group":`, r.namedGroup)
+	w.str(`"ssl_named_group":`, r.namedGroup) // the name the integration's pipeline writes
+	w.str(`"tls_named_group":`, r.namedGroup) // the name its fields.yml maps
 	switch r.format {
 	case formatALB:
 		e.albFields()
@@ -341,14 +360,23 @@ func (e *Encoder) nlbFields() {
 	w.str(`"alpn_fe_protocol":`, r.alpnFE)
 	w.str(`"alpn_be_protocol":`, r.alpnBE)
 	w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
+	if r.tlsCreated != nil {
+		w.key(`"tls_connection_creation_time":`)
+		appendTime(w, r.tlsCreated)
+	}
 }
 
 func (e *Encoder) connFields() {
 	r := &e.rec
 	w := &e.w
 	w.str(`"connection_trace_id":`, r.connTrace)
-	w.numIn(`"tls_handshake_latency":{"sec":`, r.hsLatency, "}")
+	w.num(`"tls_handshake_latency":`, r.hsLatency)
+	w.str(`"leaf_client_cert_subject":`, r.certSubject)
+	w.str(`"leaf_client_cert_not_before":`, r.notBefore)
+	w.str(`"leaf_client_cert_not_after":`, r.notAfter)
+	w.str(`"leaf_client_cert_serial_number":`, r.serialNum)
 	w.str(`"tls_verify_status":`, r.verifyStatus)
+	w.str(`"tls_error_code":`, r.tlsErrorCode)
 }
 
 func (e *Encoder) albFields() {
