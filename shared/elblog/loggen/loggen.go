@@ -324,9 +324,12 @@ func (g *Generator) alb(dst []byte) []byte {
 	dst = g.time(dst, true, true)
 	g.now = created
 	dst = append(dst, ` "`...)
+	rewrite := false
 	switch kind {
 	case albForward:
-		dst = append(dst, []string{"forward", "forward", "waf,forward", "authenticate,forward", "waf,authenticate,forward", "rewrite,forward", "waf-failed,forward"}[g.rng.IntN(7)]...)
+		actions := []string{"forward", "forward", "waf,forward", "authenticate,forward", "waf,authenticate,forward", "rewrite,forward", "waf-failed,forward"}[g.rng.IntN(7)]
+		rewrite = actions == "rewrite,forward"
+		dst = append(dst, actions...)
 		dst = append(dst, `" "-" "-" "`...)
 	case albRedirect:
 		dst = append(dst, `redirect" "https://`...)
@@ -380,7 +383,7 @@ func (g *Generator) alb(dst []byte) []byte {
 	}
 	dst = append(dst, `" TID_`...)
 	dst = g.hex(dst, 32)
-	if bytesHasRewrite(dst) {
+	if rewrite {
 		dst = append(dst, ` "internal.example.com" "/v2`...)
 		dst = append(dst, g.pick(paths)...)
 		return append(dst, `" "TransformSuccess"`...)
@@ -395,11 +398,6 @@ func bytesContainSpace(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// bytesHasRewrite reports whether the line's actions (already written) include rewrite.
-func bytesHasRewrite(line []byte) bool {
-	return strings.Contains(string(line), `"rewrite,`)
 }
 
 func (g *Generator) classic(dst []byte) []byte {
