@@ -4,6 +4,7 @@
 #
 #   scripts/bench-parse.sh                      # RUNS=5 SIZE=1300MB FORMAT=alb
 #   FORMAT=all SIZE=400MB scripts/bench-parse.sh # every format (alb classic nlb conn)
+#   BASELINE=/tmp/logferry-main scripts/bench-parse.sh  # also time another build, interleaved
 #
 # Generates (once) testdata/generated/<format>-<size>.log.gz with `logferry generate`
 # (SIZE is uncompressed) and a 10MB one, builds bin/logferry, and times both commands
@@ -50,18 +51,24 @@ for format in $FORMAT; do
 	plain_bytes=$(gzip -dc "$big" | wc -c)
 	echo "== $format: $big — $((gz_bytes / 1000000)) MB gzip, $((plain_bytes / 1000000)) MB of log lines, $RUNS interleaved runs"
 
-	g=$(mktemp) p=$(mktemp) m=$(mktemp)
+	g=$(mktemp) p=$(mktemp) m=$(mktemp) o=$(mktemp)
 	for _ in $(seq "$RUNS"); do
 		timed "$g" "${PIN[@]}" gzip -dc "$big"
 		timed "$p" "${PIN[@]}" "$BIN" parse "$big"
 		timed "$m" "$BIN" parse "$big"
+		if [ -n "${BASELINE:-}" ]; then timed "$o" "${PIN[@]}" "$BASELINE" parse "$big"; fi
 	done
+	if [ -n "${BASELINE:-}" ]; then
+		paste -d' ' "$o" "$g" | awk '{print $1 / $3, $2 / $4}' >"$o.r"
+		echo "baseline $BASELINE parse / gzip -dc, one core: $(cut -d' ' -f1 "$o.r" | median)x wall, $(cut -d' ' -f2 "$o.r" | median)x CPU"
+		rm -f "$o.r"
+	fi
 	t_gzip=$(cut -d' ' -f1 "$g" | median)
 	t_parse=$(cut -d' ' -f1 "$p" | median)
 	t_multi=$(cut -d' ' -f1 "$m" | median)
 	r_wall=$(paste -d' ' "$p" "$g" | awk '{print $1 / $3}' | median)
 	r_cpu=$(paste -d' ' "$p" "$g" | awk '{print $2 / $4}' | median)
-	rm -f "$g" "$p" "$m"
+	rm -f "$g" "$p" "$m" "$o"
 
 	rss() { /usr/bin/time -f %M "${PIN[@]}" "$BIN" parse "$1" 2>&1 >/dev/null | tail -1; }
 	rss_small=$(rss "$small")
