@@ -3,6 +3,7 @@ package reindex
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -200,6 +201,28 @@ func TestForgedStatesCannotCancelAnotherCopy(t *testing.T) {
 	}
 	if !n.exists(into) {
 		t.Error("a forged rollback deleted someone else's copy")
+	}
+}
+
+// A cleanup state listing someone else's copy task deletes nothing of it: the source's
+// name does not resolve to a copy this run made.
+func TestForgedStatesCannotDeleteAnotherTaskResult(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	s := testSteps(t, n)
+	ctx := testCtx(t)
+	p := n.names("forgeclean")
+	theirs, into := p+"-theirs", p+"-theirs-copy"
+	n.seed(theirs, 10)
+	task := n.startTask(theirs, into, 0, 0)
+	n.waitTask(task)
+	forged := State{Step: StepCleanup, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
+		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(10), TaskID: task, Tasks: []string{task}}
+	if _, err := s.Do(ctx, forged); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if code, _ := n.call("GET", "/_tasks/"+task, nil); code != http.StatusOK {
+		t.Errorf("a forged cleanup deleted the result of someone else's copy (GET _tasks: HTTP %d)", code)
 	}
 }
 
