@@ -178,25 +178,36 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 	}
 }
 
+// theirCopy starts someone else's reindex (not through the steps) of docs documents, at
+// rps documents a second (0: unthrottled), and returns a state of run r1 that names it
+// as this run's copy, to be sent as step.
+func theirCopy(n *node, tag string, docs, rps int, step Step) (forged State, into string) {
+	n.t.Helper()
+	p := n.names(tag)
+	theirs := p + "-theirs"
+	into = theirs + "-copy"
+	n.seed(theirs, docs)
+	task := n.startTask(theirs, into, rps, 5)
+	if rps > 0 {
+		n.t.Cleanup(func() { n.call("POST", "/_tasks/"+task+"/_cancel", nil) })
+	} else {
+		n.waitTask(task)
+	}
+	return State{Step: step, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
+		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(int64(docs)), TaskID: task, Tasks: []string{task}}, into
+}
+
 // A rollback state naming someone else's running reindex (from and to valid names, the
 // phase consistent) leaves that copy running: only copies into an index this run created
 // are this run's to cancel.
 func TestForgedStatesCannotCancelAnotherCopy(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
-	s := testSteps(t, n)
-	ctx := testCtx(t)
-	p := n.names("forgecancel")
-	theirs, into := p+"-theirs", p+"-theirs-copy"
-	n.seed(theirs, 200)
-	running := n.startTask(theirs, into, 5, 5)
-	defer n.call("POST", "/_tasks/"+running+"/_cancel", nil)
-	forged := State{Step: StepRollback, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
-		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(200), TaskID: running, Tasks: []string{running}}
-	if _, err := s.Do(ctx, forged); err != nil {
+	forged, into := theirCopy(n, "forgecancel", 200, 5, StepRollback)
+	if _, err := testSteps(t, n).Do(testCtx(t), forged); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if !n.taskRunning(running) {
+	if !n.taskRunning(forged.TaskID) {
 		t.Error("a forged rollback cancelled someone else's copy")
 	}
 	if !n.exists(into) {
@@ -209,19 +220,11 @@ func TestForgedStatesCannotCancelAnotherCopy(t *testing.T) {
 func TestForgedStatesCannotDeleteAnotherTaskResult(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
-	s := testSteps(t, n)
-	ctx := testCtx(t)
-	p := n.names("forgeclean")
-	theirs, into := p+"-theirs", p+"-theirs-copy"
-	n.seed(theirs, 10)
-	task := n.startTask(theirs, into, 0, 0)
-	n.waitTask(task)
-	forged := State{Step: StepCleanup, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
-		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(10), TaskID: task, Tasks: []string{task}}
-	if _, err := s.Do(ctx, forged); err != nil {
+	forged, _ := theirCopy(n, "forgeclean", 10, 0, StepCleanup)
+	if _, err := testSteps(t, n).Do(testCtx(t), forged); err != nil {
 		t.Fatalf("cleanup: %v", err)
 	}
-	if code, _ := n.call("GET", "/_tasks/"+task, nil); code != http.StatusOK {
+	if code, _ := n.call("GET", "/_tasks/"+forged.TaskID, nil); code != http.StatusOK {
 		t.Errorf("a forged cleanup deleted the result of someone else's copy (GET _tasks: HTTP %d)", code)
 	}
 }
