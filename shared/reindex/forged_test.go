@@ -176,6 +176,14 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 	if n.canWrite(pre, "y") {
 		t.Error("the copy of an operator-blocked source accepts writes")
 	}
+	// Rename-back carries the block through its temporary's _meta to the index copied back.
+	out, err = Run(ctx, s, State{Source: pre, Run: "r4", Mode: ModeRenameBack})
+	if err != nil || out.Status != StatusDone {
+		t.Fatalf("rename-back run: %v, status %q", err, out.Status)
+	}
+	if got := n.resolve(pre); len(got) != 1 || got[0] != pre || n.canWrite(pre, "z") {
+		t.Errorf("%s resolves to %v; the index copied back from a blocked source must be blocked", pre, got)
+	}
 }
 
 // theirCopy starts someone else's reindex (not through the steps) of docs documents, at
