@@ -3,6 +3,7 @@ package reindex
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -175,6 +176,33 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 	if n.canWrite(pre, "y") {
 		t.Error("the copy of an operator-blocked source accepts writes")
 	}
+	// Rename-back carries the block through its temporary's _meta to the index copied back.
+	out, err = Run(ctx, s, State{Source: pre, Run: "r4", Mode: ModeRenameBack})
+	if err != nil || out.Status != StatusDone {
+		t.Fatalf("rename-back run: %v, status %q", err, out.Status)
+	}
+	if got := n.resolve(pre); len(got) != 1 || got[0] != pre || n.canWrite(pre, "z") {
+		t.Errorf("%s resolves to %v; the index copied back from a blocked source must be blocked", pre, got)
+	}
+}
+
+// theirCopy starts someone else's reindex (not through the steps) of docs documents, at
+// rps documents a second (0: unthrottled), and returns a state of run r1 that names it
+// as this run's copy, to be sent as step.
+func theirCopy(n *node, tag string, docs, rps int, step Step) (forged State, into string) {
+	n.t.Helper()
+	p := n.names(tag)
+	theirs := p + "-theirs"
+	into = theirs + "-copy"
+	n.seed(theirs, docs)
+	task := n.startTask(theirs, into, rps, 5)
+	if rps > 0 {
+		n.t.Cleanup(func() { n.call("POST", "/_tasks/"+task+"/_cancel", nil) })
+	} else {
+		n.waitTask(task)
+	}
+	return State{Step: step, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
+		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(int64(docs)), TaskID: task, Tasks: []string{task}}, into
 }
 
 // A rollback state naming someone else's running reindex (from and to valid names, the
@@ -183,23 +211,29 @@ func TestForgedStatesCannotLiftAForeignBlock(t *testing.T) {
 func TestForgedStatesCannotCancelAnotherCopy(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
-	s := testSteps(t, n)
-	ctx := testCtx(t)
-	p := n.names("forgecancel")
-	theirs, into := p+"-theirs", p+"-theirs-copy"
-	n.seed(theirs, 200)
-	running := n.startTask(theirs, into, 5, 5)
-	defer n.call("POST", "/_tasks/"+running+"/_cancel", nil)
-	forged := State{Step: StepRollback, Source: theirs, Dest: into, Run: "r1", Mode: ModeAlias, Phase: PhaseCopy,
-		From: theirs, To: into, SourceIndex: theirs, SourceCount: i64(200), TaskID: running, Tasks: []string{running}}
-	if _, err := s.Do(ctx, forged); err != nil {
+	forged, into := theirCopy(n, "forgecancel", 200, 5, StepRollback)
+	if _, err := testSteps(t, n).Do(testCtx(t), forged); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if !n.taskRunning(running) {
+	if !n.taskRunning(forged.TaskID) {
 		t.Error("a forged rollback cancelled someone else's copy")
 	}
 	if !n.exists(into) {
 		t.Error("a forged rollback deleted someone else's copy")
+	}
+}
+
+// A cleanup state listing someone else's copy task deletes nothing of it: the source's
+// name does not resolve to a copy this run made.
+func TestForgedStatesCannotDeleteAnotherTaskResult(t *testing.T) {
+	t.Parallel()
+	n := needNode(t)
+	forged, _ := theirCopy(n, "forgeclean", 10, 0, StepCleanup)
+	if _, err := testSteps(t, n).Do(testCtx(t), forged); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if code, _ := n.call("GET", "/_tasks/"+forged.TaskID, nil); code != http.StatusOK {
+		t.Errorf("a forged cleanup deleted the result of someone else's copy (GET _tasks: HTTP %d)", code)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -111,6 +112,11 @@ func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (
 		return cfg, "", fmt.Errorf("%s must not carry credentials: use %s/%s, %s or %s", EnvURL, EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
 	}
 	cfg.Addresses = []string{strings.TrimRight(raw, "/")}
+	// The client retries failed requests itself (3 times); a refused certificate is refused
+	// again, so it fails at once with UntrustedCertificate.
+	cfg.RetryOnError = func(_ *http.Request, err error) bool {
+		return reindex.ErrorName(err) != reindex.UntrustedCertificate
+	}
 
 	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
 	methods := 0

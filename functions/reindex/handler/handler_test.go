@@ -12,11 +12,13 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,6 +165,12 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 		http.Error(w, "not elasticsearch", http.StatusTeapot)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	var conns atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, cs http.ConnState) {
+		if cs == http.StateNew {
+			conns.Add(1)
+		}
+	}
 	srv.StartTLS()
 	defer srv.Close()
 	ctx := context.Background()
@@ -181,6 +189,9 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	// Not ElasticsearchError: the state machine retries only that, and a retry cannot help.
 	if ie := invoke(map[string]string{EnvURL: srv.URL}); ie.Type != reindex.UntrustedCertificate || !strings.Contains(ie.Message, "certificate") {
 		t.Errorf("untrusted certificate: %+v, want UntrustedCertificate about the certificate", ie)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for one refused certificate: the client retried it", n)
 	}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	cert, err := x509.ParseCertificate(srv.TLS.Certificates[0].Certificate[0])
