@@ -82,6 +82,7 @@ func NewIndexer(cfg Config) (Indexer, error) {
 	case cfg.BearerToken != "":
 		ix.authorization = "Bearer " + cfg.BearerToken
 	}
+	ix.scrubber = newScrubber(cfg)
 	ix.abortCtx, ix.abort = context.WithCancel(context.Background())
 	ix.free = make(chan *batch, cfg.Workers+2)
 	ix.cur = ix.getBatch()
@@ -131,6 +132,7 @@ type indexer struct {
 	contentType   string
 	sep           byte // written after each document in a batch
 	authorization string
+	scrubber      // removes credentials from error bodies before they are kept
 	ownClient     bool
 
 	// lock guards cur and closed; it is a channel so that waiting for it honours a
@@ -540,7 +542,7 @@ func (ix *indexer) post(body []byte) (int, error) {
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: string(bytes.TrimSpace(msg))}
+	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: ix.scrub(bytes.TrimSpace(msg))}
 }
 
 // encode builds the request body for documents lo..hi-1.
