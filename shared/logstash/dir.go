@@ -1,7 +1,7 @@
 package logstash
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +38,7 @@ func (d *Dir) Put(ctx context.Context, b FailedBatch) error {
 	if err != nil {
 		return err
 	}
-	full := filepath.Join(d.root, filepath.FromSlash(batchName(b)))
+	full := filepath.Join(d.root, filepath.FromSlash(batchName(b, MaxKeyBytes)))
 	if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
 		return fmt.Errorf("dead letter %s: %w", full, err)
 	}
@@ -99,11 +99,12 @@ func (d *Dir) Get(ctx context.Context, name string) (FailedBatch, error) {
 	if err != nil {
 		return FailedBatch{}, err
 	}
-	body, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return FailedBatch{}, fmt.Errorf("dead letter: %w", err)
 	}
-	b, err := ReadFailedBatch(bytes.NewReader(body))
+	defer f.Close()
+	b, err := ReadFailedBatch(bufio.NewReader(f)) // reads at most MaxStoredBatchBytes
 	if err != nil {
 		return FailedBatch{}, fmt.Errorf("%s: %w", p, err)
 	}

@@ -39,7 +39,13 @@ func NewS3DeadLetter(client S3PutAPI, bucket, prefix string) (*S3DeadLetter, err
 	if client == nil || bucket == "" {
 		return nil, errors.New("logstash: S3 dead letter needs a client and a bucket")
 	}
-	return &S3DeadLetter{client: client, bucket: bucket, prefix: normPrefix(prefix)}, nil
+	prefix = normPrefix(prefix)
+	// Leave room for the day, some of the source, the hash mark and the file name.
+	if room := MaxKeyBytes - len(prefix); room < minNameBytes+64 {
+		return nil, fmt.Errorf("logstash: S3 dead-letter prefix is %d bytes: at most %d leave room for batch names within S3's %d-byte key limit",
+			len(prefix), MaxKeyBytes-minNameBytes-64, MaxKeyBytes)
+	}
+	return &S3DeadLetter{client: client, bucket: bucket, prefix: prefix}, nil
 }
 
 func (d *S3DeadLetter) String() string { return "s3://" + d.bucket + "/" + d.prefix }
@@ -59,7 +65,7 @@ func (d *S3DeadLetter) Put(ctx context.Context, b FailedBatch) error {
 	if err != nil {
 		return err
 	}
-	key := d.prefix + batchName(b)
+	key := d.prefix + batchName(b, MaxKeyBytes-len(d.prefix))
 	_, err = d.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(d.bucket),
 		Key:           aws.String(key),
@@ -124,7 +130,14 @@ func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
+	if n := aws.ToInt64(out.ContentLength); n > maxStoredBatchBytes {
+		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s is %d bytes: %w", s.bucket, key, n, ErrBatchTooLarge)
+	}
+	// Not trusting ContentLength alone: read one byte past the cap to see it is exceeded.
+	body, err := io.ReadAll(io.LimitReader(out.Body, maxStoredBatchBytes+1))
+	if err == nil && int64(len(body)) > maxStoredBatchBytes {
+		err = ErrBatchTooLarge
+	}
 	if err != nil {
 		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
 	}
