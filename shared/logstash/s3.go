@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // S3PutAPI is the part of *s3.Client an S3DeadLetter needs.
@@ -125,13 +127,14 @@ func (s *S3Source) List(ctx context.Context) ([]string, error) {
 // Get reads one batch.
 func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 	key := s.prefix + name
+	where := escape.Text("s3://" + s.bucket + "/" + key) // a listed key can hold anything
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	defer out.Body.Close()
 	if n := aws.ToInt64(out.ContentLength); n > maxStoredBatchBytes {
-		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s is %d bytes: %w", s.bucket, key, n, ErrBatchTooLarge)
+		return FailedBatch{}, &BatchError{where, fmt.Errorf("%d bytes: %w", n, ErrBatchTooLarge)}
 	}
 	// Not trusting ContentLength alone: read one byte past the cap to see it is exceeded.
 	body, err := io.ReadAll(io.LimitReader(out.Body, maxStoredBatchBytes+1))
@@ -139,11 +142,11 @@ func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 		err = ErrBatchTooLarge
 	}
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	b, err := ReadFailedBatch(bytes.NewReader(body))
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	return b, nil
 }
@@ -152,7 +155,7 @@ func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 func (s *S3Source) Delete(ctx context.Context, name string) error {
 	key := s.prefix + name
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("deleting dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return fmt.Errorf("deleting dead letter %s: %w", escape.Text("s3://"+s.bucket+"/"+key), err)
 	}
 	return nil
 }

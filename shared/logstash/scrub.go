@@ -4,7 +4,8 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // An error body is kept for the operator (logs, the dead-letter header), but a proxy or a
@@ -47,18 +48,19 @@ func newScrubber(cfg Config) scrubber {
 }
 
 // scrub returns body with Authorization-like header values and this sink's own
-// credentials replaced by REDACTED, and invalid UTF-8 replaced (the text goes into JSON).
+// credentials replaced by REDACTED, escaped into one inert line (escape.Text): it is
+// shown in terminals and logs, and whoever answers shapes it.
 func (s scrubber) scrub(body []byte) string {
-	t := strings.ToValidUTF8(string(body), string(utf8.RuneError))
+	t := string(body)
 	for _, v := range s.secrets {
 		t = strings.ReplaceAll(t, v, redacted)
 	}
-	return authHeader.ReplaceAllStringFunc(t, func(m string) string {
+	return escape.Text(authHeader.ReplaceAllStringFunc(t, func(m string) string {
 		sub := authHeader.FindStringSubmatch(m)
 		v := redacted
 		if strings.HasPrefix(sub[3], `"`) {
 			v = `"` + redacted + `"`
 		}
 		return sub[1] + sub[2] + v
-	})
+	}))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/ingest"
 )
 
@@ -55,7 +56,7 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 	case shape.Continuation != nil:
 		c := *shape.Continuation
 		if c.Bucket == "" || c.Key == "" || c.Offset < 0 {
-			return nil, fmt.Errorf("continuation without bucket, key or a valid offset: %s", raw)
+			return nil, fmt.Errorf("continuation without bucket, key or a valid offset: %s", escape.Prefix(raw, escape.DefaultPrefix))
 		}
 		return []ingest.Object{c}, nil
 	case shape.Event == "s3:TestEvent":
@@ -64,7 +65,8 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 		return objectsIn([]byte(shape.Message))
 	case shape.DetailType != "":
 		if shape.Source != "aws.s3" || shape.DetailType != "Object Created" {
-			return nil, fmt.Errorf("unsupported EventBridge event %q from %q (want \"Object Created\" from aws.s3)", shape.DetailType, shape.Source)
+			return nil, fmt.Errorf("unsupported EventBridge event \"%s\" from \"%s\" (want \"Object Created\" from aws.s3)",
+				escape.String(shape.DetailType, 64), escape.String(shape.Source, 64))
 		}
 		var ev struct {
 			Detail eventBridgeS3 `json:"detail"`
@@ -87,7 +89,7 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 		}
 		for i, r := range ev.Records {
 			if r.EventSource != "aws:s3" {
-				return nil, fmt.Errorf("record %d comes from %q, want aws:s3", i, r.EventSource)
+				return nil, fmt.Errorf("record %d comes from \"%s\", want aws:s3", i, escape.String(r.EventSource, 64))
 			}
 			if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				continue // deletions, restores, lifecycle: nothing to ship
@@ -104,7 +106,7 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 func decodeKey(k string) (string, error) {
 	d, err := url.QueryUnescape(k)
 	if err != nil {
-		return "", fmt.Errorf("object key %q is not URL-encoded properly: %w", k, err)
+		return "", fmt.Errorf("object key \"%s\" is not URL-encoded properly: %w", escape.String(k, escape.DefaultPrefix), err)
 	}
 	return d, nil
 }
