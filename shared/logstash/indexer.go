@@ -17,9 +17,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Indexer sends documents to Logstash in batches. It is safe for concurrent use.
@@ -532,6 +535,12 @@ func (ix *indexer) post(body []byte) (int, error) {
 	ix.bytesSent.Add(uint64(len(body)))
 	resp, err := ix.cfg.HTTPClient.Do(req)
 	if err != nil {
+		// The client's error quotes the URL, which goes to logs and dead-letter headers: a
+		// token in its query must not.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = endpoint.Redact(ue.URL)
+		}
 		return 0, err
 	}
 	defer resp.Body.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,5 +109,23 @@ func TestSecretsSinkURLChecks(t *testing.T) {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v: %v", ok, err)
 		}
+	}
+}
+
+// A network error quotes the request's URL; a token in its query stays out of it.
+func TestSecretsNotInNetworkErrors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL + "/?token=tok-Xq81vZ"
+	srv.Close() // nothing listens there any more: every request fails without an answer
+	var logs bytes.Buffer
+	ix := newIndexer(t, logstash.Config{URL: url, MaxRetries: 1,
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	addAll(t, ix, 0, 1)
+	err := ix.Close(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Fatalf("Close = %v; want a network error naming the host", err)
+	}
+	if strings.Contains(err.Error(), "Xq81vZ") || strings.Contains(logs.String(), "Xq81vZ") {
+		t.Errorf("the token leaked: err %v\nlogs %s", err, logs.String())
 	}
 }
