@@ -50,7 +50,7 @@ type eventBridgeS3 struct {
 func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 	var shape eventShape
 	if err := json.Unmarshal(raw, &shape); err != nil {
-		return nil, fmt.Errorf("event is not JSON: %w", err)
+		return nil, badJSON("event is not JSON", err)
 	}
 	switch {
 	case shape.Continuation != nil:
@@ -72,7 +72,7 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 			Detail eventBridgeS3 `json:"detail"`
 		}
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("EventBridge event: %w", err)
+			return nil, badJSON("EventBridge event", err)
 		}
 		key, err := decodeKey(ev.Detail.Object.Key)
 		if err != nil {
@@ -85,7 +85,7 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 	case len(shape.Records) > 0:
 		var ev events.S3Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("S3 event: %w", err)
+			return nil, badJSON("S3 event", err)
 		}
 		for i, r := range ev.Records {
 			if r.EventSource != "aws:s3" {
@@ -109,4 +109,11 @@ func decodeKey(k string) (string, error) {
 		return "", fmt.Errorf("object key \"%s\" is not URL-encoded properly: %w", escape.String(k, escape.DefaultPrefix), err)
 	}
 	return d, nil
+}
+
+// badJSON reports an event encoding/json refused. Its message is cut short and escaped:
+// json quotes a number literal it cannot store whole ("cannot unmarshal number 1111…"),
+// and the literal is the sender's, of any length.
+func badJSON(what string, err error) error {
+	return fmt.Errorf("%s: %s", what, escape.String(err.Error(), 2*escape.DefaultPrefix))
 }

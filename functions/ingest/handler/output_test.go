@@ -80,3 +80,20 @@ func TestOutputObjectNamesEscapedOnce(t *testing.T) {
 		t.Errorf("the escaped name appears %d times, want once: %s", n, msg)
 	}
 }
+
+// encoding/json quotes a number it cannot store whole; the event decoding cuts it short.
+func TestOutputHugeNumberInEventQuotedShort(t *testing.T) {
+	huge := strings.Repeat("9", 1<<20)
+	for name, event := range map[string]string{
+		"continuation": `{"logferry_continuation":{"bucket":"b","key":"k","offset":` + huge + `}}`,
+		"s3 record":    `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":` + huge + `}}}]}`,
+		"eventbridge":  `{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k","size":` + huge + `}}}`,
+	} {
+		_, err := objectsIn([]byte(event))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		assertShortAndInert(t, name+": the error", err.Error(), 512)
+	}
+}
