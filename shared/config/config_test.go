@@ -112,3 +112,46 @@ func TestResolveErrorsNeverQuoteTheValue(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestSecretsNotEchoedByLoadIngest(t *testing.T) {
+	for _, u := range []string{"ftp://u:S3CRET@host:1", "https://u:S3C%zzRET@host:1", "https://u:S3CRET@host:8o80"} {
+		_, err := LoadIngest(env(map[string]string{"LOGSTASH_URL": u}))
+		if err == nil {
+			t.Errorf("%s: accepted", u)
+			continue
+		}
+		for _, piece := range []string{"S3C", "3CR", "%zz"} {
+			if strings.Contains(err.Error(), piece) {
+				t.Errorf("%s: the configuration error quotes %q: %v", u, piece, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "LOGSTASH_URL") {
+			t.Errorf("%s: error does not name LOGSTASH_URL: %v", u, err)
+		}
+	}
+}
+
+func TestSecretsPlainHTTPLogstashWithCredentials(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"username": {"LOGSTASH_USERNAME": "shipper", "LOGSTASH_PASSWORD": "pw"},
+		"api key":  {"LOGSTASH_API_KEY": "k"},
+		"secret":   {"LOGSTASH_CREDENTIALS": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ls"},
+	} {
+		vars["LOGSTASH_URL"] = "http://logstash.internal:8080"
+		_, err := LoadIngest(env(vars))
+		if err == nil || !strings.Contains(err.Error(), "LOGSTASH_ALLOW_INSECURE=true") {
+			t.Errorf("%s over plain http to a remote host: got %v, want a refusal naming LOGSTASH_ALLOW_INSECURE", name, err)
+		}
+		vars["LOGSTASH_ALLOW_INSECURE"] = "true"
+		if c, err := LoadIngest(env(vars)); err != nil || !c.AllowInsecure {
+			t.Errorf("%s with LOGSTASH_ALLOW_INSECURE=true: %v (AllowInsecure %v)", name, err, c.AllowInsecure)
+		}
+		vars["LOGSTASH_ALLOW_INSECURE"], vars["LOGSTASH_URL"] = "", "http://127.0.0.1:8080"
+		if _, err := LoadIngest(env(vars)); err != nil {
+			t.Errorf("%s to loopback: %v", name, err)
+		}
+	}
+	if _, err := LoadIngest(env(map[string]string{"LOGSTASH_URL": "http://logstash.internal:8080"})); err != nil {
+		t.Errorf("plain http without credentials: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/lines"
 	"github.com/logferry/logferry/shared/logstash"
 )
@@ -35,11 +36,13 @@ type Object struct {
 	Offset int64 `json:"offset,omitempty"`
 }
 
+// String names the object for messages, escaped (escape.Text): a key can hold any
+// character, ESC and CR included, and must not act on the terminal that shows it.
 func (o Object) String() string {
 	if o.Bucket == "" {
-		return o.Key
+		return escape.Text(o.Key)
 	}
-	return "s3://" + o.Bucket + "/" + o.Key
+	return escape.Text("s3://" + o.Bucket + "/" + o.Key)
 }
 
 // Config is what Run needs besides the object.

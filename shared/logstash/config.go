@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Codec is the body format, matching the codec the http input applies to it.
@@ -53,6 +55,10 @@ type Config struct {
 	BearerToken string
 	// Headers are added to every request. Default none.
 	Headers http.Header
+	// AllowInsecureHTTP permits an http:// URL to a host that is not loopback when
+	// requests carry credentials (Username, APIKey, BearerToken or an Authorization
+	// header). Default false: refused, since they would cross the network in clear text.
+	AllowInsecureHTTP bool
 
 	// HTTPClient sends the requests. Default: a client with its own keep-alive
 	// transport (Workers idle connections) using CACertPEM/TLSConfig, which does not
@@ -125,20 +131,22 @@ func (cfg Config) Validate() error {
 	return err
 }
 
+func (cfg Config) sendsCredentials() bool {
+	return cfg.Username != "" || cfg.Password != "" || cfg.APIKey != "" || cfg.BearerToken != "" ||
+		cfg.Headers.Get("Authorization") != "" || cfg.Headers.Get("Proxy-Authorization") != ""
+}
+
 // withDefaults validates cfg and fills in its defaults.
 func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if cfg.URL == "" {
 		return cfg, nil, errors.New("logstash: Config.URL is required")
 	}
-	u, err := url.Parse(cfg.URL)
+	u, err := endpoint.Check(cfg.URL, endpoint.Options{
+		Name: "logstash: Config.URL", Credentials: cfg.sendsCredentials(), AllowInsecure: cfg.AllowInsecureHTTP,
+		AllowName: "Config.AllowInsecureHTTP",
+	})
 	if err != nil {
-		return cfg, nil, fmt.Errorf("logstash: Config.URL %q: %w", cfg.URL, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, nil, fmt.Errorf("logstash: Config.URL %q: want http://host[:port][/path] or https://…", cfg.URL)
-	}
-	if u.User != nil {
-		return cfg, nil, errors.New("logstash: Config.URL must not carry credentials; use Username/Password")
+		return cfg, nil, err
 	}
 	auths := 0
 	for _, s := range []string{cfg.Username, cfg.APIKey, cfg.BearerToken} {

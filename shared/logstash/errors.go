@@ -38,3 +38,14 @@ func (e *DeliveryError) Error() string {
 }
 
 func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// BatchError is a stored batch that could not be read. Where names it, escaped (a listed
+// name can hold anything); Err says what was wrong, without the name, for callers that
+// name the batch themselves.
+type BatchError struct {
+	Where string
+	Err   error
+}
+
+func (e *BatchError) Error() string { return "dead letter " + e.Where + ": " + e.Err.Error() }
+func (e *BatchError) Unwrap() error { return e.Err }

@@ -17,9 +17,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Indexer sends documents to Logstash in batches. It is safe for concurrent use.
@@ -82,6 +85,7 @@ func NewIndexer(cfg Config) (Indexer, error) {
 	case cfg.BearerToken != "":
 		ix.authorization = "Bearer " + cfg.BearerToken
 	}
+	ix.scrubber = newScrubber(cfg)
 	ix.abortCtx, ix.abort = context.WithCancel(context.Background())
 	ix.free = make(chan *batch, cfg.Workers+2)
 	ix.cur = ix.getBatch()
@@ -131,6 +135,7 @@ type indexer struct {
 	contentType   string
 	sep           byte // written after each document in a batch
 	authorization string
+	scrubber      // removes credentials from error bodies before they are kept
 	ownClient     bool
 
 	// lock guards cur and closed; it is a channel so that waiting for it honours a
@@ -530,6 +535,12 @@ func (ix *indexer) post(body []byte) (int, error) {
 	ix.bytesSent.Add(uint64(len(body)))
 	resp, err := ix.cfg.HTTPClient.Do(req)
 	if err != nil {
+		// The client's error quotes the URL, which goes to logs and dead-letter headers: a
+		// token in its query must not.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = endpoint.Redact(ue.URL)
+		}
 		return 0, err
 	}
 	defer resp.Body.Close()
@@ -540,7 +551,7 @@ func (ix *indexer) post(body []byte) (int, error) {
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: string(bytes.TrimSpace(msg))}
+	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: ix.scrub(bytes.TrimSpace(msg))}
 }
 
 // encode builds the request body for documents lo..hi-1.

@@ -683,7 +683,7 @@ func TestConfigErrors(t *testing.T) {
 		{logstash.Config{}, "URL is required"},
 		{logstash.Config{URL: "ftp://x"}, "want http"},
 		{logstash.Config{URL: "http://u:p@x"}, "must not carry credentials"},
-		{logstash.Config{URL: "http://x", Username: "u", APIKey: "k"}, "only one of"},
+		{logstash.Config{URL: "https://x", Username: "u", APIKey: "k"}, "only one of"},
 		{logstash.Config{URL: "http://x", Codec: "xml"}, "unknown Codec"},
 		{logstash.Config{URL: "http://x", CACertPEM: []byte("nope")}, "no PEM certificate"},
 		{logstash.Config{URL: "https://x", TLSConfig: insecureTLS()}, "InsecureSkipVerify is refused"},

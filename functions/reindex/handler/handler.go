@@ -5,13 +5,13 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -23,6 +23,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/logferry/logferry/shared/config"
+	"github.com/logferry/logferry/shared/endpoint"
 	"github.com/logferry/logferry/shared/reindex"
 )
 
@@ -36,6 +37,9 @@ const (
 	EnvCACert    = "ES_CA_CERT"    // PEM file of the CA that signed the cluster's certificate
 	EnvPoll      = "REINDEX_POLL_SECONDS"
 	EnvTimeout   = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
+	// EnvAllowInsecure=true permits credentials over plain http:// to a cluster that is not
+	// on loopback; without it such an ES_URL is refused.
+	EnvAllowInsecure = "ES_ALLOW_INSECURE"
 )
 
 // MaxEventBytes caps the event before it is decoded: a state is a few KiB, and Step
@@ -93,7 +97,7 @@ func NewWithOptions(ctx context.Context, getenv func(string) string, o Options) 
 		}
 		rc.RequestTimeout = d
 	}
-	o.Logger.Info("reindex handler ready", "es_url", redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
+	o.Logger.Info("reindex handler ready", "es_url", endpoint.Redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
 	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
 }
 
@@ -104,12 +108,16 @@ func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (
 	if raw == "" {
 		return cfg, "", fmt.Errorf("%s is not set: give the cluster URL, e.g. https://search.example.com:9200", EnvURL)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return cfg, "", fmt.Errorf("%s=%q: want http(s)://host[:port]", EnvURL, redact(raw))
+	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
+	allow, err := strconv.ParseBool(cmp.Or(strings.TrimSpace(getenv(EnvAllowInsecure)), "false"))
+	if err != nil {
+		return cfg, "", fmt.Errorf("%s=%q: want true or false", EnvAllowInsecure, getenv(EnvAllowInsecure))
 	}
-	if u.User != nil {
-		return cfg, "", fmt.Errorf("%s must not carry credentials: use %s/%s, %s or %s", EnvURL, EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
+	if _, err := endpoint.Check(raw, endpoint.Options{
+		Name: EnvURL, Credentials: user != "" || pass != "" || key != "" || arn != "",
+		AllowInsecure: allow, AllowName: EnvAllowInsecure,
+	}); err != nil {
+		return cfg, "", err
 	}
 	cfg.Addresses = []string{strings.TrimRight(raw, "/")}
 	// The client retries failed requests itself (3 times); a refused certificate is refused
@@ -118,7 +126,6 @@ func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (
 		return reindex.ErrorName(err) != reindex.UntrustedCertificate
 	}
 
-	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
 	methods := 0
 	for _, set := range []bool{user != "" || pass != "", key != "", arn != ""} {
 		if set {
@@ -176,16 +183,6 @@ func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key st
 		return "", "", "", fmt.Errorf(`%s: secret %s holds both "api_key" and "username": keep one`, EnvSecretARN, arn)
 	}
 	return c.Username, c.Password, c.APIKey, nil
-}
-
-// redact drops anything that could be a credential from a URL before it is logged.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }
 
 // Handle runs one step. The event is a reindex.State, and untrusted: unknown fields are

@@ -72,7 +72,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		check   func(t *testing.T, cfg elasticsearch.Config, auth string)
 	}{
 		{name: "no url", env: map[string]string{}, wantErr: "ES_URL is not set"},
-		{name: "bad scheme", env: map[string]string{EnvURL: "ftp://es:9200"}, wantErr: "want http(s)"},
+		{name: "bad scheme", env: map[string]string{EnvURL: "ftp://es:9200"}, wantErr: "want http:// or https://"},
 		{name: "credentials in url", env: map[string]string{EnvURL: "https://elastic:hunter2@es:9200"}, wantErr: "must not carry credentials"},
 		{name: "two methods", env: map[string]string{EnvURL: "https://es:9200", EnvAPIKey: "k", EnvUsername: "u", EnvPassword: "p"}, wantErr: "only one"},
 		{name: "user without password", env: map[string]string{EnvURL: "https://es:9200", EnvUsername: "u"}, wantErr: "go together"},
