@@ -53,10 +53,11 @@ func TestIngestLocalFilesAndDirectories(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
 	docs := ls.Docs()
-	for path, offs := range map[string][]int64{pa: offsA, pb: offsB} {
+	// Keys are relative to the source argument, so the ids do not depend on where it is.
+	for key, offs := range map[string][]int64{"a.log": offsA, "sub/b.log.gz": offsB} {
 		for _, off := range offs {
-			if _, ok := docs[elblog.DocumentID("", path, off)]; !ok {
-				t.Fatalf("%s line at %d missing", path, off)
+			if _, ok := docs[elblog.DocumentID("", key, off)]; !ok {
+				t.Fatalf("%s line at %d missing", key, off)
 			}
 		}
 	}
@@ -82,17 +83,21 @@ func TestIngestS3PrefixWithDeadLetterAndReplay(t *testing.T) {
 		"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
 		"LOGSTASH_USERNAME": "shipper", "LOGSTASH_PASSWORD": "wrong",
 	}
-	// Wrong password: 401 is permanent; every batch goes to the dead letter, the command fails.
+	// Wrong password: the first 401 stops the run; nothing is copied into dead letters (the
+	// S3 objects are the durable copy), every object is reported not shipped.
 	e, _, errb := testEnv(vars)
-	code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL, "--dead-letter", "s3://dead-letters/failed/"})
-	if code != 1 || !strings.Contains(errb.String(), "2 of 2 objects failed") || len(ls.Docs()) != 0 {
+	code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL, "--dead-letter", "s3://dead-letters/failed/", "--parallel", "1"})
+	if code != 1 || !strings.Contains(errb.String(), "Logstash refused the credentials; stopped. 2 of 2 objects not shipped") || len(ls.Docs()) != 0 {
 		t.Fatalf("exit %d, %d docs: %s", code, len(ls.Docs()), errb)
+	}
+	if !strings.Contains(errb.String(), "x_1.log: not started") || ls.StatusCounts()[401] != 1 {
+		t.Fatalf("want one refused request and the second object not started; statuses %v: %s", ls.StatusCounts(), errb)
 	}
 	if strings.Contains(errb.String(), "wrong") {
 		t.Fatal("the password was printed")
 	}
-	if len(s3.List(t, "dead-letters", "failed/")) == 0 {
-		t.Fatal("nothing dead-lettered")
+	if n := len(s3.List(t, "dead-letters", "failed/")); n != 0 {
+		t.Fatalf("%d dead letters written for refused documents", n)
 	}
 	// Fixed password: the same objects again deliver everything.
 	vars["LOGSTASH_PASSWORD"] = "pw"

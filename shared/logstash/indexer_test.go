@@ -303,35 +303,44 @@ func Test413SingleDocumentIsDeadLetteredThenReplayed(t *testing.T) {
 	}
 }
 
-func Test401IsPermanentAndStopsSending(t *testing.T) {
+// Test401StopsTheSinkWithoutDeadLetters: a refusal of the credentials is not a batch's
+// failure but the run's: Add stops accepting at once (the caller stops reading), and
+// nothing is dead-lettered — every later attempt would be refused too, and the source
+// object is the durable copy.
+func Test401StopsTheSinkWithoutDeadLetters(t *testing.T) {
 	srv := logstashtest.New(t, logstashtest.Options{Username: "ferry", Password: "right"})
-	dl, _ := logstash.NewDir(t.TempDir())
+	dir := t.TempDir()
+	dl, _ := logstash.NewDir(dir)
 	ix := newIndexer(t, logstash.Config{URL: srv.URL, Username: "ferry", Password: "wrong", BatchDocs: 10, Workers: 1, DeadLetter: dl})
-	addAll(t, ix, 0, 100)
-	err := ix.Close(context.Background())
-	if !errors.Is(err, logstash.ErrUnauthorized) {
-		t.Fatalf("Close = %v; want ErrUnauthorized", err)
+	var addErr error
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; addErr == nil && time.Now().Before(deadline); i++ {
+		addErr = ix.Add(context.Background(), doc(i))
 	}
+	if !errors.Is(addErr, logstash.ErrUnauthorized) {
+		t.Fatalf("Add kept accepting documents after a 401 (last error %v)", addErr)
+	}
+	err := ix.Close(context.Background())
 	var de *logstash.DeliveryError
-	if !errors.As(err, &de) || de.DeadLettered != 100 || de.Lost != 0 {
-		t.Fatalf("Close = %v; want all 100 dead-lettered", err)
+	if !errors.Is(err, logstash.ErrUnauthorized) || !errors.As(err, &de) {
+		t.Fatalf("Close = %v; want a DeliveryError wrapping ErrUnauthorized", err)
 	}
 	st := ix.Stats()
+	if de.DeadLettered != 0 || de.Lost != 0 || de.Refused == 0 || uint64(de.Refused) != st.Added || st.Sent != 0 {
+		t.Fatalf("Close = %v, stats %+v; want every added document refused, none dead-lettered or lost", err, st)
+	}
 	if st.Requests != 1 || st.Retries != 0 {
 		t.Errorf("stats = %+v; want exactly one request and no retry after a 401", st)
+	}
+	if st.Added > 10*3 {
+		t.Errorf("%d documents taken after the refusal; Add should stop within a batch or two", st.Added)
+	}
+	if names, _ := dl.List(context.Background()); len(names) != 0 {
+		t.Errorf("dead letters written for refused documents: %v", names)
 	}
 	if len(srv.Docs()) != 0 {
 		t.Errorf("stand-in stored documents despite 401")
 	}
-	st2, err := logstash.Replay(context.Background(), dl, logstash.Config{URL: srv.URL, Username: "ferry", Password: "wrong"})
-	if err == nil || st2.Kept != 10 || st2.Replayed != 0 {
-		t.Fatalf("replay with wrong password = %+v, %v; want all 10 batches kept", st2, err)
-	}
-	st2, err = logstash.Replay(context.Background(), dl, logstash.Config{URL: srv.URL, Username: "ferry", Password: "right"})
-	if err != nil || st2.Replayed != 10 {
-		t.Fatalf("replay = %+v, %v", st2, err)
-	}
-	assertExactlyOnce(t, srv, 0, 100)
 }
 
 // recordHandler keeps log records for assertions.
