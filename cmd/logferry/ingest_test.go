@@ -120,3 +120,25 @@ func TestIngestUsageAndBadSources(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
 }
+
+// A Logstash restart during a backfill is waited out with the default backoff and budget:
+// nothing is dead-lettered and the command exits 0. (The stand-in is down for 1 s here;
+// shared/logstash checks that the defaults outlast a 20 s one.)
+func TestIngestWaitsOutALogstashRestart(t *testing.T) {
+	ls := logstashtest.New(t, logstashtest.Options{})
+	dir := t.TempDir()
+	body, offs := classicLines(3000)
+	os.WriteFile(filepath.Join(dir, "a.log"), body, 0o644)
+	back := ls.Outage(time.Second)
+	e, _, errb := testEnv(nil)
+	code := run(context.Background(), e, []string{"ingest", dir, "--to", ls.URL, "--retry-budget", "2m", "--dead-letter", filepath.Join(dir, "..", "dl")})
+	if err := <-back; err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || !strings.Contains(errb.String(), "dead-lettered 0") {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if len(ls.Docs()) != len(offs) || len(ls.Redelivered()) != 0 {
+		t.Fatalf("%d documents (%d redelivered), want %d once each", len(ls.Docs()), len(ls.Redelivered()), len(offs))
+	}
+}

@@ -205,6 +205,31 @@ func (s *Server) Resume() {
 	}
 }
 
+// Outage stops the stand-in the way a Logstash restart does: it stops listening (new
+// connections are refused) and drops open ones, then listens again on the same address
+// after down, with everything it stored. The returned channel is closed once it is back
+// (with the error, if the address could not be taken again). Plain HTTP only.
+func (s *Server) Outage(down time.Duration) <-chan error {
+	addr := s.srv.Listener.Addr().String()
+	s.srv.Listener.Close()
+	s.srv.CloseClientConnections()
+	back := make(chan error, 1)
+	go func() {
+		defer close(back)
+		t := time.NewTimer(down) // the outage itself, not a wait for something
+		defer t.Stop()
+		<-t.C
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			back <- fmt.Errorf("logstashtest: listen again on %s: %w", addr, err)
+			return
+		}
+		s.srv.Listener = ln
+		go s.srv.Config.Serve(ln)
+	}()
+	return back
+}
+
 // ClearScript drops the faults not played yet.
 func (s *Server) ClearScript() {
 	s.mu.Lock()
