@@ -157,6 +157,10 @@ type indexer struct {
 	gzips  sync.Pool // *gzip.Writer
 
 	authFailed atomic.Bool
+	// fitBytes is learnt from 413s: the largest uncompressed span that may be sent in one
+	// request, so that later batches are split before sending instead of each being
+	// refused again (0: nothing learnt yet).
+	fitBytes atomic.Int64
 	errMu      sync.Mutex
 	firstErr   error
 
@@ -378,6 +382,12 @@ func (ix *indexer) worker() {
 // deliver sends documents lo..hi-1 of b until Logstash acknowledges them, splitting on
 // 413, and dead-letters them when that cannot happen.
 func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
+	if fit := ix.fitBytes.Load(); fit > 0 && hi-lo > 1 && int64(len(b.span(lo, hi, false))) > fit {
+		mid := lo + (hi-lo)/2
+		ix.deliver(b, lo, mid, res)
+		ix.deliver(b, mid, hi, res)
+		return
+	}
 	body := ix.encode(b, lo, hi)
 	started := time.Now()
 	attempts := 0
@@ -404,6 +414,7 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 		if status == http.StatusRequestEntityTooLarge {
 			if hi-lo > 1 {
 				ix.splits.Add(1)
+				ix.learnFit(int64(len(b.span(lo, hi, false))) - 1)
 				ix.cfg.Logger.Debug("logstash: 413, splitting batch", "docs", hi-lo, "body_bytes", body.Len())
 				ix.putBody(body)
 				body = nil
@@ -463,6 +474,16 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 		ix.retries.Add(1)
 	}
 	ix.deadLetter(b, lo, hi, status, attempts, lastErr, res)
+}
+
+// learnFit lowers fitBytes to n: a span of more than n bytes was refused as too large.
+func (ix *indexer) learnFit(n int64) {
+	for {
+		cur := ix.fitBytes.Load()
+		if (cur > 0 && cur <= n) || n <= 0 || ix.fitBytes.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
 // outOfRetries reports whether waiting wait for attempt+1 would break a limit: the

@@ -244,6 +244,12 @@ func Test413SplitsUntilBatchesFit(t *testing.T) {
 	if st.Splits == 0 || st.Sent != 1000 {
 		t.Errorf("stats = %+v; want splits and 1000 sent", st)
 	}
+	// The limit is learnt once, not rediscovered per batch: 150 answers of 413 for these
+	// ten batches before it was.
+	t.Logf("413 answers: %d", srv.StatusCounts()[413])
+	if n := srv.StatusCounts()[413]; n > 30 {
+		t.Errorf("%d answers of 413 for 10 batches: the limit is rediscovered per batch", n)
+	}
 	if srv.StatusCounts()[413] != int(st.Splits) {
 		t.Errorf("stand-in answered 413 %d times, Stats.Splits = %d", srv.StatusCounts()[413], st.Splits)
 	}
