@@ -161,8 +161,8 @@ type indexer struct {
 	// request, so that later batches are split before sending instead of each being
 	// refused again (0: nothing learnt yet).
 	fitBytes atomic.Int64
-	errMu      sync.Mutex
-	firstErr   error
+	errMu    sync.Mutex
+	firstErr error
 
 	added, sent, failed, deadLettered, lost    atomic.Uint64
 	refused                                    atomic.Uint64
