@@ -31,6 +31,19 @@ func fastRetries(cfg logstash.Config) logstash.Config {
 	return cfg
 }
 
+// waitFor polls cond until it holds, failing the test after 10 s: the condition is the
+// synchronisation, the interval only how often it is looked at.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 func newIndexer(t *testing.T, cfg logstash.Config) logstash.Indexer {
 	t.Helper()
 	ix, err := logstash.NewIndexer(fastRetries(cfg))
@@ -458,7 +471,7 @@ func TestTimeoutIsRetried(t *testing.T) {
 	if err := ix.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // let the slow request finish on the server
+	waitFor(t, "the slow request finishing on the server", func() bool { return srv.Pending() == 0 && srv.Deliveries(id(0)) == 2 })
 	assertAll(t, srv, 0, 100)
 	// The timed-out request was still processed by the server; its batch arrives twice
 	// (harmless: same ids), the rest once.
@@ -522,12 +535,16 @@ func TestBackpressureBlocksAddAndBoundsMemory(t *testing.T) {
 		}
 		done <- nil
 	}()
-	// Two batches in flight (one per worker) and one full batch waiting for a worker.
-	deadline := time.Now().Add(5 * time.Second)
-	for ix.Stats().Added < 30 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// Two batches in flight (one per worker, held by the stalled stand-in) and one full
+	// batch waiting for a worker.
+	waitFor(t, "two requests held and 30 documents taken", func() bool { return srv.Pending() == 2 && ix.Stats().Added >= 30 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	// A second producer blocks too, and gives up with its context; meanwhile the first
+	// stays blocked, so nothing more was taken.
+	if err := ix.Add(ctx, doc(999)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Add with an expiring context = %v; want DeadlineExceeded", err)
 	}
-	time.Sleep(200 * time.Millisecond)
 	if got := ix.Stats().Added; got != 30 {
 		t.Fatalf("Added = %d while Logstash is stalled; want 30 (2 workers × 10 + 1 waiting batch)", got)
 	}
@@ -535,12 +552,6 @@ func TestBackpressureBlocksAddAndBoundsMemory(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Add returned (%v) while every worker was busy", err)
 	default:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	// A second producer blocks too, and gives up with its context.
-	if err := ix.Add(ctx, doc(999)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Add with an expiring context = %v; want DeadlineExceeded", err)
 	}
 	srv.Resume()
 	if err := <-done; err != nil {
@@ -557,10 +568,7 @@ func TestFlushIntervalSendsPartialBatch(t *testing.T) {
 	ix := newIndexer(t, logstash.Config{URL: srv.URL, FlushInterval: 30 * time.Millisecond})
 	defer ix.Close(context.Background())
 	addAll(t, ix, 0, 3)
-	deadline := time.Now().Add(5 * time.Second)
-	for len(srv.Docs()) < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the flush interval sending the partial batch", func() bool { return len(srv.Docs()) >= 3 })
 	if n := len(srv.Docs()); n != 3 {
 		t.Fatalf("stand-in holds %d documents without Close; want 3 after the flush interval", n)
 	}
@@ -758,7 +766,7 @@ func TestStalledPipelineAnswers429UntilItRecovers(t *testing.T) {
 	ix := newIndexer(t, logstash.Config{URL: srv.URL, BatchDocs: 20, Workers: 2, MaxRetries: 1000,
 		BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
 	addAll(t, ix, 0, 40) // both workers now retry against a stalled pipeline
-	time.Sleep(150 * time.Millisecond)
+	waitFor(t, "429s from the stalled pipeline", func() bool { return ix.Stats().Throttled >= 4 })
 	srv.Resume()
 	addAll(t, ix, 40, 100)
 	if err := ix.Close(context.Background()); err != nil {
