@@ -1,6 +1,6 @@
 // Package logstash ships JSON documents to Logstash's http input: batches by count and
 // bytes, gzip bodies, a bounded number of requests in flight, exponential backoff with
-// full jitter, and the status handling of /work/shared/spec/logstash-http.md (429:
+// full jitter, and the status handling of docs/logstash-http.md (429:
 // back off and reconnect; 5xx: retry; 413: split; 401/403: stop; 400: a bug, loudly).
 // Nothing is dropped: a batch that cannot be delivered goes to a DeadLetter (a local
 // directory or an S3 prefix), from where Replay sends it again.

@@ -1,6 +1,6 @@
 // Package logstashtest is a stand-in for Logstash's http input (logstash-input-http v4),
 // for tests: Logstash itself cannot run here. It answers the way the plugin does
-// (see /work/shared/spec/logstash-http.md): gzip bodies decoded (400 when broken), a JSON
+// (see docs/logstash-http.md): gzip bodies decoded (400 when broken), a JSON
 // array or object with Content-Type application/json (json codec), NDJSON when a
 // json_lines codec is mapped, 401 with WWW-Authenticate on bad basic auth, 413 above
 // max_content_length, 429 when too many requests are pending. It stores every event
