@@ -142,3 +142,51 @@ func TestIngestWaitsOutALogstashRestart(t *testing.T) {
 		t.Fatalf("%d documents (%d redelivered), want %d once each", len(ls.Docs()), len(ls.Redelivered()), len(offs))
 	}
 }
+
+// Ctrl-C mid-run: the message names every object left unfinished and the documents that
+// went to the dead letter, and says a re-run finishes the job.
+func TestIngestInterruptedNamesWhatIsLeft(t *testing.T) {
+	ls := logstashtest.New(t, logstashtest.Options{})
+	ls.Pause() // the first request is held: the run is mid-object when interrupted
+	dir, dl := t.TempDir(), t.TempDir()
+	for _, name := range []string{"a.log", "b.log", "c.log"} {
+		body, _ := classicLines(600)
+		os.WriteFile(filepath.Join(dir, name), body, 0o644)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, _, errb := testEnv(nil)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"ingest", dir, "--to", ls.URL, "--dead-letter", dl, "--parallel", "1", "--batch-docs", "100"})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ls.Pending() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no request reached the stand-in")
+		}
+		time.Sleep(time.Millisecond) // how often the condition is looked at
+	}
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not stop after the interrupt")
+	}
+	ls.Resume()
+	msg := errb.String()
+	if code != 1 || !strings.Contains(msg, "interrupted: 3 of 3 objects left unfinished") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	for _, name := range []string{"a.log", "b.log", "c.log"} {
+		if strings.Count(msg, filepath.Join(dir, name)) != 1 {
+			t.Errorf("%s not named exactly once: %s", name, msg)
+		}
+	}
+	if !strings.Contains(msg, "documents dead-lettered in "+dl) || !strings.Contains(msg, "run the same command again") {
+		t.Fatalf("message does not say what was dead-lettered and what to do: %s", msg)
+	}
+	if strings.Contains(msg, "redelivered") {
+		t.Fatalf("the CLI promises a redelivery nothing will make: %s", msg)
+	}
+}
