@@ -307,12 +307,6 @@ func newProgress(e *env, total int, show bool) *progress {
 	return p
 }
 
-func (p *progress) setTotal(n int) {
-	p.mu.Lock()
-	p.total = n
-	p.mu.Unlock()
-}
-
 // update records an object's running result.
 func (p *progress) update(res ingest.Result) {
 	p.mu.Lock()

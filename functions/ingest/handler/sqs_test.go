@@ -194,3 +194,33 @@ func queueEmpty(t *testing.T, c *sqs.Client, url string) bool {
 	return out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)] == "0" &&
 		out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)] == "0"
 }
+
+// A continuation that cannot be sent is logged with its cause, and the message is handed
+// back (SQS redelivers it; ids make the re-shipped lines overwrite themselves).
+func TestUnsentContinuationIsLoggedWithItsCause(t *testing.T) {
+	clock := ticking()
+	r := newRig(t, clock)
+	if r.sqs == nil {
+		t.Skip("no moto server under -short")
+	}
+	var logs strings.Builder
+	r.h.deps.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	obj, _ := albObject(t, 3000)
+	r.s3.Put(t, bucket, albKey, obj)
+	gone := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.AccountID + ":" + unique("deleted")
+	ctx, cancel := context.WithDeadline(context.Background(), clock().Add(16*time.Second))
+	defer cancel()
+	out, err := r.invoke(t, ctx, sqsEventFrom(gone, s3Event(albKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.SQSEventResponse
+	json.Unmarshal(out, &resp)
+	if len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("response %s; want the message handed back", out)
+	}
+	l := logs.String()
+	if !strings.Contains(l, "continuation not sent") || !strings.Contains(l, "NonExistentQueue") {
+		t.Fatalf("the log does not say the continuation failed and why:\n%s", l)
+	}
+}
