@@ -65,7 +65,7 @@ func (l *localFiles) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...fu
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err // *PathError names the file
+		return nil, fmt.Errorf("open: %w", unwrapPath(err)) // the caller names the file
 	}
 	fi, err := f.Stat()
 	if err != nil {
