@@ -116,3 +116,29 @@ func TestUnauthorizedStopsTheInvocation(t *testing.T) {
 		t.Fatalf("%d dead letters written for refused documents", len(names))
 	}
 }
+
+// Every object of an invocation, and of the next warm invocation, shares one HTTP client:
+// ten objects open no more connections than one object's requests in flight.
+func TestObjectsShareConnections(t *testing.T) {
+	r := newRig(t, nil)
+	var bodies [][]byte
+	for i := range 10 {
+		key := strings.Replace(albKey, "2x8y", fmt.Sprintf("c%03d", i), 1)
+		obj, _ := albObject(t, 150)
+		r.s3.Put(t, bucket, key, obj)
+		bodies = append(bodies, s3Event(key))
+	}
+	for _, half := range [][][]byte{bodies[:5], bodies[5:]} { // two warm invocations
+		out, err := r.h.Handle(context.Background(), sqsEvent(half...))
+		if err != nil || len(out.(events.SQSEventResponse).BatchItemFailures) != 0 {
+			t.Fatalf("%v, %v", out, err)
+		}
+	}
+	if n := len(r.ls.Docs()); n != 1500 {
+		t.Fatalf("%d documents, want 1500", n)
+	}
+	// LOGSTASH_BATCH_DOCS 100: 2 requests per object, 20 in all, at most 3 in flight.
+	if c := r.ls.Connections(); c > 3 {
+		t.Fatalf("%d connections for 10 objects; want them reused (at most the 3 workers')", c)
+	}
+}
