@@ -37,7 +37,10 @@ func TestRestartWithinTheBudgetDeadLettersNothing(t *testing.T) {
 	if st.DeadLettered != 0 || st.NetErrors == 0 {
 		t.Fatalf("stats %+v; want network errors retried and nothing dead-lettered", st)
 	}
-	assertExactlyOnce(t, srv, 0, 1000)
+	// Every document arrived. A batch the stand-in stored just before it went down, whose
+	// answer was lost with the connection, arrives twice, as with a real Logstash: the same
+	// id overwrites itself in Elasticsearch.
+	assertAll(t, srv, 0, 1000)
 }
 
 // In the Lambda no retry waits past the stop time (RetryUntil), whatever the budget: the
