@@ -21,7 +21,7 @@ func TestLoadIngestDefaults(t *testing.T) {
 func TestLoadIngestParsesEverything(t *testing.T) {
 	c, err := LoadIngest(env(map[string]string{
 		"LOGSTASH_URL": "http://ls:8080", "LOGSTASH_BATCH_DOCS": "250", "LOGSTASH_BATCH_BYTES": "1048576",
-		"LOGSTASH_CONCURRENCY": "8", "LOGSTASH_TIMEOUT": "45", "LOGSTASH_MAX_RETRIES": "3",
+		"LOGSTASH_CONCURRENCY": "8", "LOGSTASH_TIMEOUT": "45", "LOGSTASH_MAX_RETRIES": "3", "LOGSTASH_RETRY_BUDGET": "5m",
 		"LOGSTASH_CODEC": "json_lines", "LOGSTASH_GZIP": "false", "DEAD_LETTER_URI": "s3://dl/prefix/",
 		"DEADLINE_MARGIN": "1m30s", "INCLUDE_ORIGINAL": "true", "MAX_LINE_BYTES": "65536",
 	}))
@@ -29,7 +29,7 @@ func TestLoadIngestParsesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Ingest{LogstashURL: "http://ls:8080", BatchDocs: 250, BatchBytes: 1 << 20, Concurrency: 8,
-		RequestTimeout: 45 * time.Second, MaxRetries: 3, Codec: "json_lines", Gzip: false,
+		RequestTimeout: 45 * time.Second, MaxRetries: 3, RetryBudget: 5 * time.Minute, Codec: "json_lines", Gzip: false,
 		DeadLetter: "s3://dl/prefix/", DeadlineMargin: 90 * time.Second, IncludeOriginal: true,
 		MaxLineBytes: 65536, MetricsNamespace: "logferry"}
 	if c != want {
