@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/logferry/logferry/functions/ingest/handler"
 	"github.com/logferry/logferry/shared/escape"
+	"github.com/logferry/logferry/shared/ingest"
 	"github.com/logferry/logferry/shared/logstash"
 )
 
@@ -50,7 +50,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sink, err := handler.SinkConfig(cfg, credentials(cfg))
+	sink, err := ingest.SinkConfig(cfg, credentials(cfg))
 	if err != nil {
 		return err
 	}

@@ -41,9 +41,14 @@ type Ingest struct {
 	Concurrency int
 	// RequestTimeout bounds one HTTP request (LOGSTASH_TIMEOUT, default 0 = the sink's default).
 	RequestTimeout time.Duration
-	// MaxRetries is how often a batch is retried before it is dead-lettered
-	// (LOGSTASH_MAX_RETRIES, at least 1; default 0 = the sink's default).
+	// MaxRetries, when set, also bounds how often a batch is retried before it is
+	// dead-lettered (LOGSTASH_MAX_RETRIES, at least 1; default 0 = no count limit, the
+	// retry budget alone).
 	MaxRetries int
+	// RetryBudget is how long one batch is retried before it is dead-lettered
+	// (LOGSTASH_RETRY_BUDGET, default 0 = the sink's default, 2 minutes); the Lambda
+	// never retries past its deadline margin.
+	RetryBudget time.Duration
 	// Codec is "json" (a JSON array per request) or "json_lines" (LOGSTASH_CODEC, default "json").
 	Codec string
 	// Gzip compresses request bodies (LOGSTASH_GZIP, default true).
@@ -85,6 +90,7 @@ func LoadIngest(getenv Getenv) (Ingest, error) {
 		Concurrency:          r.int("LOGSTASH_CONCURRENCY", 0, 0),
 		RequestTimeout:       r.duration("LOGSTASH_TIMEOUT", 0),
 		MaxRetries:           r.int("LOGSTASH_MAX_RETRIES", 0, 1),
+		RetryBudget:          r.duration("LOGSTASH_RETRY_BUDGET", 0),
 		Codec:                r.str("LOGSTASH_CODEC", "json"),
 		Gzip:                 r.bool("LOGSTASH_GZIP", true),
 		DeadLetter:           r.str("DEAD_LETTER_URI", ""),

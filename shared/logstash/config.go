@@ -38,6 +38,7 @@ type BatchResult struct {
 	Sent         int   // acknowledged by Logstash
 	DeadLettered int   // written to the DeadLetter
 	Lost         int   // neither sent nor dead-lettered
+	Refused      int   // not sent: Logstash refused the credentials
 	Err          error // the last failure, nil when Sent == Docs
 }
 
@@ -89,11 +90,16 @@ type Config struct {
 	// BestSpeed, which shrinks ELB JSON ~8x for little CPU.
 	DisableGzip bool
 
-	// MaxRetries is how many times one request is retried after 429, 5xx, 408 or a
-	// network error before the batch is dead-lettered. Default 8.
+	// MaxRetries, when positive, also bounds how many times one request is retried
+	// after 429, 5xx, 408 or a network error; negative: no retries. Default 0: no count
+	// limit, RetryBudget alone decides, so an outage of less than the budget (a Logstash
+	// restart) costs time, not dead letters.
 	MaxRetries int
 	// RetryBudget bounds the time one batch spends retrying. Default 2 minutes.
 	RetryBudget time.Duration
+	// RetryUntil, when set, is a time no retry waits past, whatever the budget says (the
+	// Lambda's deadline margin). Default none.
+	RetryUntil time.Time
 	// BackoffBase and BackoffMax shape the exponential backoff with full jitter: the
 	// wait before retry n is uniform in [0, min(BackoffMax, BackoffBase*2^n)).
 	// Defaults 100ms and 10s.
@@ -122,7 +128,6 @@ const (
 	defaultBatchBytes       = 4 << 20
 	defaultMaxContentLength = 100 << 20
 	defaultWorkers          = 3
-	defaultMaxRetries       = 8
 )
 
 // Validate reports what NewIndexer would refuse in cfg, without starting anything.
@@ -189,11 +194,8 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = defaultWorkers
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = defaultMaxRetries
-	}
 	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
+		cfg.MaxRetries = -1 // no retries (0 means no count limit)
 	}
 	if cfg.RetryBudget <= 0 {
 		cfg.RetryBudget = 2 * time.Minute
@@ -217,18 +219,38 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.HTTPClient == nil {
-		tr, err := newTransport(cfg)
-		if err != nil {
+		if cfg.HTTPClient, err = newClient(cfg); err != nil {
 			return cfg, nil, err
-		}
-		cfg.HTTPClient = &http.Client{
-			Transport: tr,
-			// A followed 301/302 turns the POST into a bodyless GET that the input would
-			// answer 200: documents lost yet counted sent. A redirect is a failure instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
 	return cfg, u, nil
+}
+
+// NewHTTPClient returns the client an Indexer would make for cfg (keep-alive, cfg's
+// TLS settings, no redirects followed), for callers that run several Indexers — one per
+// object — and want them to share connections: set it as each one's Config.HTTPClient.
+// idleConns is how many idle connections to keep (at least cfg's Workers).
+func NewHTTPClient(cfg Config, idleConns int) (*http.Client, error) {
+	cfg.HTTPClient = &http.Client{} // validate and default the rest without building one
+	cfg, _, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workers = max(cfg.Workers, idleConns)
+	return newClient(cfg)
+}
+
+func newClient(cfg Config) (*http.Client, error) {
+	tr, err := newTransport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{
+		Transport: tr,
+		// A followed 301/302 turns the POST into a bodyless GET that the input would
+		// answer 200: documents lost yet counted sent. A redirect is a failure instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
 }
 
 func newTransport(cfg Config) (*http.Transport, error) {

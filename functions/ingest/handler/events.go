@@ -94,6 +94,11 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 			if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				continue // deletions, restores, lifecycle: nothing to ship
 			}
+			// An object always has a bucket: a record without one names nothing to read,
+			// and must never be taken for a path on this machine.
+			if r.S3.Bucket.Name == "" || r.S3.Object.URLDecodedKey == "" {
+				return nil, fmt.Errorf("record %d (%s) has no bucket name or no object key", i, r.EventName)
+			}
 			// events.S3Object decodes the key with url.QueryUnescape ("+" is a space).
 			objs = append(objs, ingest.Object{Bucket: r.S3.Bucket.Name, Key: r.S3.Object.URLDecodedKey})
 		}
