@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean
+.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate
 
 all: build
 
@@ -30,7 +30,7 @@ demo: build moto esnode
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
 # shared by every package through ES_URL, the in-process S3 server, the Logstash stand-in.
 # One moto server (S3, SQS, Secrets Manager, SSM) is shared the same way through MOTO_URL.
-test: vet fmt-check moto
+test: vet fmt-check moto asl-validate
 	@set -e; url=$$($(MAKE) -s es-up ES_DIR=tmp/es-test | tail -1); \
 	trap '$(MAKE) -s es-down ES_DIR=tmp/es-test; $(MAKE) -s moto-down MOTO_DIR=tmp/moto-test' EXIT; \
 	moto=$$($(MAKE) -s moto-up MOTO_DIR=tmp/moto-test | tail -1); \
@@ -95,3 +95,22 @@ moto-up: moto
 
 moto-down:
 	@$(GO) run ./shared/motoserver/cmd/motoserver down -dir $(MOTO_DIR)
+
+# The reindex state machine's tools, under tmp/sfn and never global: Node 22 (npm package
+# node@22, which aws-local-stepfunctions needs) runs `logferry reindex` locally and the
+# state machine tests; asl-validator runs on the machine's own node (20).
+SFN_DIR   ?= tmp/sfn
+SFN_PKGS  := node@22.23.3 aws-local-stepfunctions@3.0.0 asl-validator@4.0.0
+SFN_STAMP := $(SFN_DIR)/.installed-node-22.23.3-alsf-3.0.0-aslv-4.0.0
+sfn-tools: $(SFN_STAMP)
+$(SFN_STAMP):
+	@mkdir -p $(SFN_DIR)
+	npm install --prefix $(SFN_DIR) --no-audit --no-fund --loglevel=error $(SFN_PKGS)
+	@v=$$($(SFN_DIR)/node_modules/.bin/node --version) && case $$v in v22.*) ;; *) echo "node@22 installed $$v"; exit 1;; esac
+	@touch $@
+
+# Static validation of the definition, as deployed (the ARN substituted) and as written.
+ASL := infra/statemachine/reindex.asl.json
+asl-validate: sfn-tools
+	@sed 's/$${ReindexFunctionArn}/arn:aws:lambda:us-east-1:123456789012:function:logferry-reindex/g' $(ASL) > $(SFN_DIR)/reindex.asl.deployed.json
+	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json

@@ -2,19 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logferry/logferry/functions/ingest/handler"
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/ingest"
 )
 
@@ -35,6 +35,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	parallel := fs.Int("parallel", 2, "objects shipped at once")
 	original := fs.Bool("original", false, "also send event.original for lines that parse")
 	quiet := fs.Bool("quiet", false, "no progress line, even on a terminal")
+	bucket := fs.String("bucket", "", "local files: the S3 bucket they came from, so that ids and aws.s3.* are the ones the Lambda writes (re-ingesting a download overwrites)")
+	keyPrefix := fs.String("key-prefix", "", "local files under AWSLogs/: the S3 prefix before AWSLogs/ (the load balancer's log prefix)")
 	sources, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -67,57 +69,75 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	prog := newProgress(e, len(sources), e.Terminal && !*quiet)
-	defer prog.stop()
-	deps := handler.Deps{
-		Progress:    prog.update,
-		Credentials: credentials(cfg),
-		Logger:      e.Logger,
-		Metrics:     io.Discard,
-	}
-	if s3c != nil {
-		deps.S3 = s3c
-	}
-	if deps.DeadLetter, err = handler.DeadLetterFor(cfg.DeadLetter, s3c); err != nil {
-		return err
-	}
-	h, err := handler.NewWithDeps(cfg, deps)
-	if err != nil {
-		return err
-	}
-
-	objs, err := expandSources(ctx, s3c, sources)
+	local := newLocalFiles(e.Stdin)
+	objs, skipped, err := expandSources(ctx, s3c, local, sources, *bucket, *keyPrefix)
 	if err != nil {
 		return err
 	}
 	if len(objs) == 0 {
-		return fmt.Errorf("no objects found in %s", strings.Join(sources, " "))
+		return fmt.Errorf("no objects found in %s%s", strings.Join(sources, " "), skippedNote(skipped))
 	}
-	prog.setTotal(len(objs))
+	dl, err := ingest.DeadLetterFor(cfg.DeadLetter, s3c)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(e, len(objs), e.Terminal && !*quiet)
+	defer prog.stop()
+	shipper, err := ingest.NewShipper(ingest.ShipperConfig{
+		Ingest: cfg, Credentials: credentials(cfg), Getter: sourceGetter{s3c, local}, DeadLetter: dl,
+		Parallel: *parallel, Logger: e.Logger, Progress: prog.update,
+	})
+	if err != nil {
+		return err
+	}
 
 	var (
-		mu     sync.Mutex
-		failed []string
-		work   = make(chan ingest.Object)
-		wg     sync.WaitGroup
+		mu       sync.Mutex
+		failed   []string
+		finished = map[ingest.Object]bool{}
+		refused  atomic.Pointer[error]
+		work     = make(chan ingest.Object)
+		wg       sync.WaitGroup
 	)
+	name := func(obj ingest.Object) string {
+		if p, ok := local.path(obj); ok {
+			return escape.Text(p)
+		}
+		return obj.String() // already escaped
+	}
 	for range min(*parallel, len(objs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for obj := range work {
-				res, err := h.Object(ctx, obj)
+				if refused.Load() != nil {
+					continue // not started; reported below
+				}
+				res, err := shipper.Ship(ctx, obj, time.Time{})
 				prog.done(res, err)
-				if err != nil {
-					mu.Lock()
-					failed = append(failed, fmt.Sprintf("%s: %v", obj, err))
-					mu.Unlock()
+				mu.Lock()
+				if ctx.Err() == nil || err == nil {
+					finished[obj] = true
+				}
+				if err != nil && ctx.Err() == nil {
+					msg := err.Error() // Run's errors name the object
+					if p, ok := local.path(obj); ok {
+						msg = fileError(err, obj, p)
+					}
+					failed = append(failed, msg)
+				}
+				mu.Unlock()
+				if ingest.IsUnauthorized(err) {
+					refused.CompareAndSwap(nil, &err)
 				}
 			}
 		}()
 	}
 feed:
 	for _, o := range objs {
+		if refused.Load() != nil {
+			break
+		}
 		select {
 		case work <- o:
 		case <-ctx.Done():
@@ -127,9 +147,23 @@ feed:
 	close(work)
 	wg.Wait()
 	prog.stop()
-	prog.summary(e.Stderr)
+	prog.summary(e.Stderr, skipped)
+	var unfinished []string
+	for _, o := range objs {
+		if !finished[o] {
+			unfinished = append(unfinished, name(o))
+		}
+	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %w", err)
+		msg := fmt.Sprintf("interrupted: %d of %d objects left unfinished:\n  %s", len(unfinished), len(objs), strings.Join(unfinished, "\n  "))
+		if n := prog.deadLettered; n > 0 {
+			msg += fmt.Sprintf("\n%d documents dead-lettered in %s: send them with `logferry replay %s`", n, cfg.DeadLetter, cfg.DeadLetter)
+		}
+		return errors.New(msg + "\nrun the same command again to finish: ids are deterministic, nothing is duplicated")
+	}
+	if r := refused.Load(); r != nil {
+		return fmt.Errorf("Logstash refused the credentials; stopped. %d of %d objects not shipped (nothing of theirs was dead-lettered: fix the credentials and run again):\n  %s",
+			len(unfinished)+len(failed), len(objs), strings.Join(append(failed, notStarted(unfinished)...), "\n  "))
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d objects failed:\n  %s", len(failed), len(objs), strings.Join(failed, "\n  "))
@@ -137,29 +171,79 @@ feed:
 	return nil
 }
 
-// expandSources turns the command line into objects: files, directories (walked, in
-// lexical order), s3://bucket/key and s3://bucket/prefix/ (listed).
-func expandSources(ctx context.Context, s3c *s3.Client, sources []string) ([]ingest.Object, error) {
-	var objs []ingest.Object
+func notStarted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + ": not started"
+	}
+	return out
+}
+
+func skippedNote(skipped []string) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d skipped: %s)", len(skipped), strings.Join(escapeAll(skipped), "; "))
+}
+
+// sourceGetter reads the local files named on the command line from the disk and every
+// other object from S3.
+type sourceGetter struct {
+	s3    *s3.Client
+	local *localFiles
+}
+
+func (g sourceGetter) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if _, ok := g.local.path(ingest.Object{Bucket: aws.ToString(in.Bucket), Key: aws.ToString(in.Key)}); ok {
+		return g.local.GetObject(ctx, in, opts...)
+	}
+	if g.s3 == nil {
+		return nil, fmt.Errorf("s3://%s/%s: no S3 client", aws.ToString(in.Bucket), aws.ToString(in.Key))
+	}
+	return g.s3.GetObject(ctx, in, opts...)
+}
+
+// expandSources turns the command line into objects: files, directories (walked in
+// lexical order, links followed), s3://bucket/key and s3://bucket/prefix/ (listed).
+// Local files are registered with local under their canonical key (keyFor); skipped
+// names what a directory held that is not shipped, and why.
+func expandSources(ctx context.Context, s3c *s3.Client, local *localFiles, sources []string, bucket, keyPrefix string) (objs []ingest.Object, skipped []string, err error) {
+	seen := map[ingest.Object]string{}
+	addLocal := func(src, path string) error {
+		key, err := keyFor(src, path, keyPrefix)
+		if err != nil {
+			return err
+		}
+		obj := ingest.Object{Bucket: bucket, Key: key}
+		if prev, dup := seen[obj]; dup {
+			// Two files, one object: shipping both would interleave their documents under
+			// one set of ids.
+			return fmt.Errorf("%s and %s both stand for %s; ingest them in separate runs", prev, path, obj)
+		}
+		seen[obj] = path
+		local.add(obj, path)
+		objs = append(objs, obj)
+		return nil
+	}
 	for _, src := range sources {
 		if rest, ok := strings.CutPrefix(src, "s3://"); ok {
-			bucket, key, _ := strings.Cut(rest, "/")
-			if bucket == "" {
-				return nil, fmt.Errorf("%s: no bucket", src)
+			b, key, _ := strings.Cut(rest, "/")
+			if b == "" {
+				return nil, nil, fmt.Errorf("%s: no bucket", src)
 			}
 			if key != "" && !strings.HasSuffix(key, "/") {
-				objs = append(objs, ingest.Object{Bucket: bucket, Key: key})
+				objs = append(objs, ingest.Object{Bucket: b, Key: key})
 				continue
 			}
-			p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &key})
+			p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: &b, Prefix: &key})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return nil, fmt.Errorf("list %s: %w", src, err)
+					return nil, nil, fmt.Errorf("list %s: %w", src, err)
 				}
 				for _, o := range page.Contents {
 					if k := aws.ToString(o.Key); !strings.HasSuffix(k, "/") {
-						objs = append(objs, ingest.Object{Bucket: bucket, Key: k})
+						objs = append(objs, ingest.Object{Bucket: b, Key: k})
 					}
 				}
 			}
@@ -167,23 +251,26 @@ func expandSources(ctx context.Context, s3c *s3.Client, sources []string) ([]ing
 		}
 		fi, err := os.Stat(src)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !fi.IsDir() {
-			objs = append(objs, ingest.Object{Key: src})
+			if err := addLocal(src, src); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
-		err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() {
-				objs = append(objs, ingest.Object{Key: path})
-			}
-			return err
-		})
+		files, skip, err := walk(src)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		skipped = append(skipped, skip...)
+		for _, f := range files {
+			if err := addLocal(src, f); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
-	return objs, nil
+	return objs, skipped, nil
 }
 
 // progress keeps one status line on a terminal and the totals for the summary.
@@ -219,12 +306,6 @@ func newProgress(e *env, total int, show bool) *progress {
 		}()
 	}
 	return p
-}
-
-func (p *progress) setTotal(n int) {
-	p.mu.Lock()
-	p.total = n
-	p.mu.Unlock()
 }
 
 // update records an object's running result.
@@ -274,9 +355,21 @@ func (p *progress) stop() {
 	})
 }
 
-func (p *progress) summary(w io.Writer) {
+func (p *progress) summary(w io.Writer, skipped []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(w, "objects %d (failed %d), lines %d, documents %d, parse failures %d, sent %d, dead-lettered %d, retries %d, %s\n",
 		p.finished, p.failed, p.lines, p.docs, p.parseFailures, p.sent, p.deadLettered, p.retries, time.Since(p.start).Round(time.Millisecond))
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "skipped %d (not shipped):\n  %s\n", len(skipped), strings.Join(escapeAll(skipped), "\n  "))
+	}
+}
+
+// escapeAll escapes each entry: skipped paths come from a directory someone else may have filled.
+func escapeAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = escape.Text(s)
+	}
+	return out
 }

@@ -53,10 +53,11 @@ func TestIngestLocalFilesAndDirectories(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
 	docs := ls.Docs()
-	for path, offs := range map[string][]int64{pa: offsA, pb: offsB} {
+	// Keys are relative to the source argument, so the ids do not depend on where it is.
+	for key, offs := range map[string][]int64{"a.log": offsA, "sub/b.log.gz": offsB} {
 		for _, off := range offs {
-			if _, ok := docs[elblog.DocumentID("", path, off)]; !ok {
-				t.Fatalf("%s line at %d missing", path, off)
+			if _, ok := docs[elblog.DocumentID("", key, off)]; !ok {
+				t.Fatalf("%s line at %d missing", key, off)
 			}
 		}
 	}
@@ -82,17 +83,21 @@ func TestIngestS3PrefixWithDeadLetterAndReplay(t *testing.T) {
 		"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
 		"LOGSTASH_USERNAME": "shipper", "LOGSTASH_PASSWORD": "wrong",
 	}
-	// Wrong password: 401 is permanent; every batch goes to the dead letter, the command fails.
+	// Wrong password: the first 401 stops the run; nothing is copied into dead letters (the
+	// S3 objects are the durable copy), every object is reported not shipped.
 	e, _, errb := testEnv(vars)
-	code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL, "--dead-letter", "s3://dead-letters/failed/"})
-	if code != 1 || !strings.Contains(errb.String(), "2 of 2 objects failed") || len(ls.Docs()) != 0 {
+	code := run(context.Background(), e, []string{"ingest", "s3://elb-logs/AWSLogs/", "--to", ls.URL, "--dead-letter", "s3://dead-letters/failed/", "--parallel", "1"})
+	if code != 1 || !strings.Contains(errb.String(), "Logstash refused the credentials; stopped. 2 of 2 objects not shipped") || len(ls.Docs()) != 0 {
 		t.Fatalf("exit %d, %d docs: %s", code, len(ls.Docs()), errb)
+	}
+	if !strings.Contains(errb.String(), "x_1.log: not started") || ls.StatusCounts()[401] != 1 {
+		t.Fatalf("want one refused request and the second object not started; statuses %v: %s", ls.StatusCounts(), errb)
 	}
 	if strings.Contains(errb.String(), "wrong") {
 		t.Fatal("the password was printed")
 	}
-	if len(s3.List(t, "dead-letters", "failed/")) == 0 {
-		t.Fatal("nothing dead-lettered")
+	if n := len(s3.List(t, "dead-letters", "failed/")); n != 0 {
+		t.Fatalf("%d dead letters written for refused documents", n)
 	}
 	// Fixed password: the same objects again deliver everything.
 	vars["LOGSTASH_PASSWORD"] = "pw"
@@ -113,5 +118,75 @@ func TestIngestUsageAndBadSources(t *testing.T) {
 	e, _, errb = testEnv(nil)
 	if code := run(context.Background(), e, []string{"ingest", "/nonexistent/x.log", "--to", "http://127.0.0.1:1"}); code != 1 || !strings.Contains(errb.String(), "/nonexistent/x.log") {
 		t.Fatalf("exit %d: %s", code, errb)
+	}
+}
+
+// A Logstash restart during a backfill is waited out with the default backoff and budget:
+// nothing is dead-lettered and the command exits 0. (The stand-in is down for 1 s here;
+// shared/logstash checks that the defaults outlast a 20 s one.)
+func TestIngestWaitsOutALogstashRestart(t *testing.T) {
+	ls := logstashtest.New(t, logstashtest.Options{})
+	dir := t.TempDir()
+	body, offs := classicLines(3000)
+	os.WriteFile(filepath.Join(dir, "a.log"), body, 0o644)
+	back := ls.Outage(time.Second)
+	e, _, errb := testEnv(nil)
+	code := run(context.Background(), e, []string{"ingest", dir, "--to", ls.URL, "--retry-budget", "2m", "--dead-letter", filepath.Join(dir, "..", "dl")})
+	if err := <-back; err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || !strings.Contains(errb.String(), "dead-lettered 0") {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if len(ls.Docs()) != len(offs) || len(ls.Redelivered()) != 0 {
+		t.Fatalf("%d documents (%d redelivered), want %d once each", len(ls.Docs()), len(ls.Redelivered()), len(offs))
+	}
+}
+
+// Ctrl-C mid-run: the message names every object left unfinished and the documents that
+// went to the dead letter, and says a re-run finishes the job.
+func TestIngestInterruptedNamesWhatIsLeft(t *testing.T) {
+	ls := logstashtest.New(t, logstashtest.Options{})
+	ls.Pause() // the first request is held: the run is mid-object when interrupted
+	dir, dl := t.TempDir(), t.TempDir()
+	for _, name := range []string{"a.log", "b.log", "c.log"} {
+		body, _ := classicLines(600)
+		os.WriteFile(filepath.Join(dir, name), body, 0o644)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, _, errb := testEnv(nil)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"ingest", dir, "--to", ls.URL, "--dead-letter", dl, "--parallel", "1", "--batch-docs", "100"})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ls.Pending() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no request reached the stand-in")
+		}
+		time.Sleep(time.Millisecond) // how often the condition is looked at
+	}
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not stop after the interrupt")
+	}
+	ls.Resume()
+	msg := errb.String()
+	if code != 1 || !strings.Contains(msg, "interrupted: 3 of 3 objects left unfinished") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	for _, name := range []string{"a.log", "b.log", "c.log"} {
+		if strings.Count(msg, filepath.Join(dir, name)) != 1 {
+			t.Errorf("%s not named exactly once: %s", name, msg)
+		}
+	}
+	if !strings.Contains(msg, "documents dead-lettered in "+dl) || !strings.Contains(msg, "run the same command again") {
+		t.Fatalf("message does not say what was dead-lettered and what to do: %s", msg)
+	}
+	if strings.Contains(msg, "redelivered") {
+		t.Fatalf("the CLI promises a redelivery nothing will make: %s", msg)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	ingesthandler "github.com/logferry/logferry/functions/ingest/handler"
 	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/s3test"
 )
 
@@ -41,7 +42,7 @@ var invokers = map[string]func(ctx context.Context, getenv func(string) string) 
 		if err != nil {
 			return nil, err
 		}
-		return lambda.NewHandler(h.Handle), nil
+		return lambda.NewHandler(h.Invoke), nil
 	},
 }
 
@@ -109,17 +110,27 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
+// maxEventBytes is Lambda's own limit on a synchronous invocation's payload: no real
+// event is larger, and reading one must not take all memory.
+const maxEventBytes = 6 << 20
+
+// readEvent reads the event file, or stdin for "-" or none, up to maxEventBytes.
 func readEvent(e *env, names []string) ([]byte, error) {
-	if len(names) == 0 || names[0] == "-" {
-		b, err := io.ReadAll(e.Stdin)
+	from, r := "stdin", e.Stdin
+	if len(names) > 0 && names[0] != "-" {
+		f, err := os.Open(names[0])
 		if err != nil {
-			return nil, fmt.Errorf("read event from stdin: %w", err)
+			return nil, err
 		}
-		return b, nil
+		defer f.Close()
+		from, r = escape.Text(names[0]), f
 	}
-	b, err := os.ReadFile(names[0])
+	b, err := io.ReadAll(io.LimitReader(r, maxEventBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read event from %s: %w", from, err)
+	}
+	if len(b) > maxEventBytes {
+		return nil, fmt.Errorf("event from %s is larger than %d MiB, Lambda's limit for an invocation's payload", from, maxEventBytes>>20)
 	}
 	return b, nil
 }

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // env is what a subcommand may touch of the outside world; tests pass their own.
@@ -87,10 +89,12 @@ func run(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.Stderr, "logferry %s: %s\nusage: logferry %s %s\n", c.name, ue.msg, c.name, c.usage)
+		fmt.Fprintf(e.Stderr, "logferry %s: %s\nusage: logferry %s %s\n", c.name, escape.Text(ue.msg), c.name, c.usage)
 		return 2
 	default:
-		fmt.Fprintf(e.Stderr, "logferry %s: %v\n", c.name, err)
+		// Errors quote object names, events and answers someone else shaped: whatever was
+		// not escaped where the message was made is escaped here (lists keep their lines).
+		fmt.Fprintf(e.Stderr, "logferry %s: %s\n", c.name, escape.Lines(err.Error()))
 		return 1
 	}
 }

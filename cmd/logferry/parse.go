@@ -5,31 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"sync"
 
-	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/escape"
+	"github.com/logferry/logferry/shared/ingest"
 	"github.com/logferry/logferry/shared/lines"
+	"github.com/logferry/logferry/shared/logstash"
 )
 
 func init() {
 	register(&command{
 		name:    "parse",
-		usage:   "[-bucket B] [-key K] [-original] [FILE... | -]",
+		usage:   "[-bucket B] [-key K | -key-prefix P] [-original] [FILE... | -]",
 		summary: "print the ECS JSON document of every line of ELB log files (gzip or not), one per line",
 		run:     runParse,
 	})
-}
-
-// parseStats is the summary printed to stderr per input.
-type parseStats struct {
-	lines, documents, failures, long, blank int64
 }
 
 func runParse(ctx context.Context, e *env, args []string) error {
 	c := commands["parse"]
 	fs := newFlagSet(e, c)
 	bucket := fs.String("bucket", "", "make ids and aws.s3.* as if the file were in this S3 bucket")
-	key := fs.String("key", "", "make ids, cloud.* and aws.s3.* as if the file were this S3 key (default: the file name)")
+	key := fs.String("key", "", "make ids, cloud.* and aws.s3.* as if the file were this S3 key (default: as `ingest` names the file)")
+	keyPrefix := fs.String("key-prefix", "", "files under AWSLogs/: the S3 prefix before AWSLogs/ (as for `ingest`)")
 	original := fs.Bool("original", false, "also set event.original on lines that parse")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -41,28 +39,42 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	if *key != "" && len(files) > 1 {
 		return usagef("-key names one object; give one FILE with it")
 	}
+	local := newLocalFiles(e.Stdin)
 	out := &docWriter{w: e.Stdout, buf: make([]byte, 0, 512<<10)}
+	cfg := ingest.Config{
+		Getter:          local,
+		NewIndexer:      func(ingest.Object) (logstash.Indexer, error) { return out, nil },
+		IncludeOriginal: *original,
+		Logger:          e.Logger,
+		Concurrent:      true, // on two cores decompression overlaps parsing
+	}
 	var failed []error
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		k := name
-		if *key != "" {
-			k = *key
+		obj := ingest.Object{Bucket: *bucket, Key: *key}
+		if obj.Key == "" {
+			if obj.Key = name; name != "-" {
+				if obj.Key, err = keyFor(name, name, *keyPrefix); err != nil {
+					return err
+				}
+			}
 		}
-		st, err := parseFile(ctx, e, out, name, elblog.Source{Bucket: *bucket, Key: k, IncludeOriginal: *original})
-		fmt.Fprintf(e.Stderr, "%s: %d lines, %d documents, %d parse failures", name, st.lines, st.documents, st.failures)
-		if st.long > 0 {
-			fmt.Fprintf(e.Stderr, " (%d longer than %d bytes)", st.long, lines.DefaultMaxLineBytes)
+		local.add(obj, name)
+		// The same loop as `ingest`, with a sink that writes instead of sending.
+		res, err := ingest.Run(ctx, obj, cfg)
+		fmt.Fprintf(e.Stderr, "%s: %d lines, %d documents, %d parse failures", escape.Text(name), res.Lines, res.Documents, res.ParseFailures)
+		if res.LongLines > 0 {
+			fmt.Fprintf(e.Stderr, " (%d longer than %d bytes)", res.LongLines, lines.DefaultMaxLineBytes)
 		}
-		if st.blank > 0 {
-			fmt.Fprintf(e.Stderr, ", %d blank lines skipped", st.blank)
+		if res.BlankLines > 0 {
+			fmt.Fprintf(e.Stderr, ", %d blank lines skipped", res.BlankLines)
 		}
 		fmt.Fprintln(e.Stderr)
 		if err != nil {
 			// Keep going: one unreadable file must not cost the others their output.
-			failed = append(failed, fmt.Errorf("%s: %w", name, err))
+			failed = append(failed, errors.New(fileError(err, obj, name)))
 		}
 	}
 	if err := out.flush(); err != nil {
@@ -71,85 +83,51 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	return errors.Join(failed...)
 }
 
-// docWriter collects documents in one buffer that the encoder appends to directly, so
-// each document is copied once (into the write), not twice as through a bufio.Writer.
+// docWriter is parse's sink: documents one per line, collected in one buffer and written
+// in large pieces. Run closes it after every file; that only flushes.
 type docWriter struct {
-	w   io.Writer
-	buf []byte
-	err error
+	mu    sync.Mutex
+	w     io.Writer
+	buf   []byte
+	err   error
+	added uint64
+}
+
+var _ logstash.Indexer = (*docWriter)(nil)
+
+func (d *docWriter) Add(_ context.Context, doc []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.buf = append(d.buf, doc...)
+	d.buf = append(d.buf, '\n')
+	d.added++
+	if len(d.buf) >= cap(d.buf)-(64<<10) {
+		d.flushLocked()
+	}
+	if d.err != nil {
+		return fmt.Errorf("writing output: %w", d.err)
+	}
+	return nil
+}
+
+func (d *docWriter) Close(context.Context) error { return d.flush() }
+
+func (d *docWriter) Stats() logstash.Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return logstash.Stats{Added: d.added, Sent: d.added}
 }
 
 func (d *docWriter) flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.flushLocked()
+	return d.err
+}
+
+func (d *docWriter) flushLocked() {
 	if d.err == nil && len(d.buf) > 0 {
 		_, d.err = d.w.Write(d.buf)
 	}
 	d.buf = d.buf[:0]
-	return d.err
-}
-
-func parseFile(ctx context.Context, e *env, out *docWriter, name string, src elblog.Source) (parseStats, error) {
-	var st parseStats
-	var in io.Reader = e.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return st, err
-		}
-		defer f.Close()
-		in = f
-	}
-	switch elblog.Classify(src.Key) {
-	case elblog.KindTestFile:
-		e.Logger.Info("skipping the test file ELB writes when logging is enabled", "file", name)
-		return st, nil
-	}
-	// Concurrent: on two cores decompression overlaps parsing.
-	lr, err := lines.NewReader(in, lines.Options{Concurrent: true})
-	if err != nil {
-		return st, err
-	}
-	defer lr.Close()
-	enc := elblog.NewEncoder(src)
-	unknown := elblog.Classify(src.Key) == elblog.KindUnknown
-	for {
-		line, off, err := lr.Next()
-		var tooLong *lines.LineTooLongError
-		switch {
-		case err == io.EOF:
-			return st, nil
-		case errors.As(err, &tooLong):
-			st.long++
-		case err != nil:
-			return st, err
-		}
-		st.lines++
-		if st.lines%(1<<16) == 0 && ctx.Err() != nil {
-			return st, ctx.Err() // interrupted: stop within a moment on big files
-		}
-		if len(line) == 0 {
-			st.blank++ // as in ingest: a blank line carries no record
-			continue
-		}
-		var res elblog.Result
-		start := len(out.buf)
-		if tooLong != nil {
-			out.buf, res = enc.AppendFailure(out.buf, line, off, tooLong)
-		} else {
-			out.buf, res = enc.Append(out.buf, line, off)
-		}
-		if res.Err != nil {
-			if unknown && st.documents == 0 {
-				out.buf = out.buf[:start]
-				return st, fmt.Errorf("not an ELB log: the name is not a .log/.log.gz key and the first line does not parse (%v)", res.Err)
-			}
-			st.failures++
-		}
-		st.documents++
-		out.buf = append(out.buf, '\n')
-		if len(out.buf) >= cap(out.buf)-(64<<10) {
-			if err := out.flush(); err != nil {
-				return st, fmt.Errorf("writing output: %w", err)
-			}
-		}
-	}
 }

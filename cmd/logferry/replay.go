@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/logferry/logferry/functions/ingest/handler"
+	"github.com/logferry/logferry/shared/escape"
+	"github.com/logferry/logferry/shared/ingest"
 	"github.com/logferry/logferry/shared/logstash"
 )
 
@@ -48,7 +50,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sink, err := handler.SinkConfig(cfg, credentials(cfg))
+	sink, err := ingest.SinkConfig(cfg, credentials(cfg))
 	if err != nil {
 		return err
 	}
@@ -59,11 +61,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 
 	st, err := logstash.Replay(ctx, src, sink)
 	fmt.Fprintf(e.Stderr, "replay %s: %d batches found, %d delivered and deleted, %d kept; %d of %d documents acknowledged\n",
-		src, st.Batches, st.Replayed, st.Kept, st.Sent, st.Docs)
+		escape.Text(fmt.Sprint(src)), st.Batches, st.Replayed, st.Kept, st.Sent, st.Docs)
 	if err != nil {
 		if st.Kept > 0 {
 			return fmt.Errorf("%d batches kept in %s (run replay again once the cause is fixed):\n  %s",
-				st.Kept, src, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+				st.Kept, escape.Text(fmt.Sprint(src)), strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		}
 		return err
 	}
@@ -110,11 +112,16 @@ func listDeadLetters(ctx context.Context, e *env, src logstash.DeadLetterSource)
 		b, err := src.Get(ctx, n)
 		if err != nil {
 			bad++
-			fmt.Fprintf(e.Stdout, "%s\tunreadable: %v\n", n, err)
+			var be *logstash.BatchError
+			if errors.As(err, &be) { // the line names the batch already
+				err = be.Err
+			}
+			fmt.Fprintf(e.Stdout, "%s\tunreadable: %s\n", escape.Text(n), escape.Text(err.Error()))
 			continue
 		}
 		docs += len(b.Docs)
-		fmt.Fprintf(e.Stdout, "%s\t%d docs\tstatus %d\tattempts %d\t%s\n", n, len(b.Docs), b.Status, b.Attempts, b.Err)
+		// Names and the recorded error come from the store and from Logstash: escaped.
+		fmt.Fprintf(e.Stdout, "%s\t%d docs\tstatus %d\tattempts %d\t%s\n", escape.Text(n), len(b.Docs), b.Status, b.Attempts, escape.Text(b.Err))
 	}
 	fmt.Fprintf(e.Stderr, "%d batches, %d documents, %d unreadable\n", len(names), docs, bad)
 	return nil

@@ -155,7 +155,7 @@ func TestReplayBadInvocations(t *testing.T) {
 		{[]string{"replay", "s3:///p", "--to", "http://x"}, nil, 2, "no bucket"},
 		{[]string{"replay", dir, "--to", "ftp://x"}, nil, 1, "LOGSTASH_URL"},
 		{[]string{"replay", dir, "--to", "http://x"}, map[string]string{"LOGSTASH_CODEC": "xml"}, 1, "LOGSTASH_CODEC"},
-		{[]string{"replay", dir, "--to", "http://x"}, map[string]string{"LOGSTASH_CREDENTIALS": "arn:x"}, 1, "LOGSTASH_CREDENTIALS is for the Lambda"},
+		{[]string{"replay", dir, "--to", "https://x"}, map[string]string{"LOGSTASH_CREDENTIALS": "arn:x"}, 1, "LOGSTASH_CREDENTIALS is for the Lambda"},
 	} {
 		e, _, errb := testEnv(tc.vars)
 		code := run(context.Background(), e, tc.args)

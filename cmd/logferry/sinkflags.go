@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/logferry/logferry/shared/config"
 )
@@ -13,6 +14,7 @@ import (
 type sinkFlags struct {
 	to                     *string
 	batchDocs, concurrency *int
+	retryBudget            *time.Duration
 }
 
 func addSinkFlags(fs *flag.FlagSet) sinkFlags {
@@ -20,6 +22,7 @@ func addSinkFlags(fs *flag.FlagSet) sinkFlags {
 		to:          fs.String("to", "", "Logstash http input URL (default $LOGSTASH_URL)"),
 		batchDocs:   fs.Int("batch-docs", 0, "documents per request (default $LOGSTASH_BATCH_DOCS or 500)"),
 		concurrency: fs.Int("concurrency", 0, "requests in flight (default $LOGSTASH_CONCURRENCY or 3)"),
+		retryBudget: fs.Duration("retry-budget", 0, "how long one batch is retried before it is dead-lettered (default $LOGSTASH_RETRY_BUDGET or 2m)"),
 	}
 }
 
@@ -38,6 +41,9 @@ func (f sinkFlags) load(e *env, extra map[string]string) (config.Ingest, error) 
 	}
 	if *f.concurrency > 0 {
 		set["LOGSTASH_CONCURRENCY"] = fmt.Sprint(*f.concurrency)
+	}
+	if *f.retryBudget > 0 {
+		set["LOGSTASH_RETRY_BUDGET"] = f.retryBudget.String()
 	}
 	cfg, err := config.LoadIngest(overlay(e.Getenv, set))
 	if err != nil {

@@ -19,5 +19,5 @@ func main() {
 		log.Error("reindex: configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke)
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Getenv is os.Getenv's signature; tests and the CLI pass their own.
@@ -27,6 +29,9 @@ type Ingest struct {
 	APIKey      string
 	// CACertFile is a PEM bundle trusted in addition to the system roots (LOGSTASH_CA_CERT).
 	CACertFile string
+	// AllowInsecure permits credentials over plain http:// to a Logstash that is not on
+	// loopback (LOGSTASH_ALLOW_INSECURE, default false: such a URL is refused).
+	AllowInsecure bool
 
 	// BatchDocs is the most documents per request (LOGSTASH_BATCH_DOCS, default 0 = the sink's default).
 	BatchDocs int
@@ -36,9 +41,14 @@ type Ingest struct {
 	Concurrency int
 	// RequestTimeout bounds one HTTP request (LOGSTASH_TIMEOUT, default 0 = the sink's default).
 	RequestTimeout time.Duration
-	// MaxRetries is how often a batch is retried before it is dead-lettered
-	// (LOGSTASH_MAX_RETRIES, at least 1; default 0 = the sink's default).
+	// MaxRetries, when set, also bounds how often a batch is retried before it is
+	// dead-lettered (LOGSTASH_MAX_RETRIES, at least 1; default 0 = no count limit, the
+	// retry budget alone).
 	MaxRetries int
+	// RetryBudget is how long one batch is retried before it is dead-lettered
+	// (LOGSTASH_RETRY_BUDGET, default 0 = the sink's default, 2 minutes); the Lambda
+	// never retries past its deadline margin.
+	RetryBudget time.Duration
 	// Codec is "json" (a JSON array per request) or "json_lines" (LOGSTASH_CODEC, default "json").
 	Codec string
 	// Gzip compresses request bodies (LOGSTASH_GZIP, default true).
@@ -74,11 +84,13 @@ func LoadIngest(getenv Getenv) (Ingest, error) {
 		Password:             r.str("LOGSTASH_PASSWORD", ""),
 		APIKey:               r.str("LOGSTASH_API_KEY", ""),
 		CACertFile:           r.str("LOGSTASH_CA_CERT", ""),
+		AllowInsecure:        r.bool("LOGSTASH_ALLOW_INSECURE", false),
 		BatchDocs:            r.int("LOGSTASH_BATCH_DOCS", 0, 0),
 		BatchBytes:           r.int("LOGSTASH_BATCH_BYTES", 0, 0),
 		Concurrency:          r.int("LOGSTASH_CONCURRENCY", 0, 0),
 		RequestTimeout:       r.duration("LOGSTASH_TIMEOUT", 0),
 		MaxRetries:           r.int("LOGSTASH_MAX_RETRIES", 0, 1),
+		RetryBudget:          r.duration("LOGSTASH_RETRY_BUDGET", 0),
 		Codec:                r.str("LOGSTASH_CODEC", "json"),
 		Gzip:                 r.bool("LOGSTASH_GZIP", true),
 		DeadLetter:           r.str("DEAD_LETTER_URI", ""),
@@ -93,10 +105,23 @@ func LoadIngest(getenv Getenv) (Ingest, error) {
 	}
 	if c.LogstashURL == "" {
 		r.errs = append(r.errs, "LOGSTASH_URL is required (Logstash's http input, e.g. https://logstash.internal:8080)")
-	} else if !strings.HasPrefix(c.LogstashURL, "http://") && !strings.HasPrefix(c.LogstashURL, "https://") {
-		r.fail("LOGSTASH_URL", c.LogstashURL, "must start with http:// or https://")
+	} else {
+		creds := c.Credentials != "" || c.Username != "" || c.Password != "" || c.APIKey != ""
+		r.url("LOGSTASH_URL", c.LogstashURL, creds, c.AllowInsecure, "LOGSTASH_ALLOW_INSECURE")
 	}
 	return c, r.err()
+}
+
+// url checks a URL setting by endpoint's rules: its message never quotes credentials
+// written into the URL, and plain http:// with credentials to a host that is not loopback
+// is refused unless allowName is true. Any URL setting (a mirror, a proxy) calls it.
+func (r *reader) url(name, value string, credentials, allowInsecure bool, allowName string) {
+	_, err := endpoint.Check(value, endpoint.Options{
+		Name: name, Credentials: credentials, AllowInsecure: allowInsecure, AllowName: allowName,
+	})
+	if err != nil {
+		r.errs = append(r.errs, err.Error())
+	}
 }
 
 // reader collects every bad variable, so one run reports them all.

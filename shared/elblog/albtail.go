@@ -21,6 +21,7 @@ func (e *Encoder) albTail(b []byte) []byte {
 	b = qs(b, `,"domain":"`, r.domain)
 	b = qn(b, `,"port":`, r.port)
 	b = qs(b, `,"path":"`, r.path)
+	b = qs(b, `,"extension":"`, r.extension)
 	b = qs(b, `,"query":"`, r.query)
 	b = qs(b, `,"fragment":"`, r.fragment)
 	b = append(b, '}')

@@ -32,6 +32,10 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		e.timestamp(r.ts)
 	}
 	e.common(offset, datasetFor(r.format))
+	if r.ts != nil {
+		w.key(`"end":`)
+		appendTime(w, r.ts)
+	}
 	w.str(`"original":`, line)
 	w.end()
 	e.cloudLog(offset)
@@ -95,11 +99,39 @@ func (e *Encoder) common(offset int64, dataset string) {
 	w.strConst(`"dataset":`, dataset)
 }
 
+// appendDoc writes the document of a parsed line, one ECS object after another, each by
+// its own writer below. Objects whose fields are all absent are left out.
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	r := &e.rec
 	w := &e.w
-	// The head of every document is fixed but for a few values: write it directly
-	// rather than member by member.
+	e.head(dst, offset)
+	e.event(line)
+	e.cloudLog(offset)
+	e.source()
+	if r.format == formatConn {
+		e.client()
+	}
+	e.destination()
+	if r.hasRequest {
+		e.http()
+		if e.albUsual() {
+			w.b = e.albTail(w.b)
+			return w.finish()
+		}
+		e.url()
+		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
+	}
+	e.tls()
+	w.strIn(`"trace":{"id":`, r.traceID, "}")
+	e.aws()
+	return w.finish()
+}
+
+// head writes @timestamp, @metadata and event up to its category, and leaves event open.
+// It is fixed but for a few values, so it is written directly rather than member by member.
+func (e *Encoder) head(dst []byte, offset int64) {
+	r := &e.rec
+	w := &e.w
 	b := append(dst, `{"@timestamp":"`...)
 	b = append(b, r.ts...)
 	if r.ts[len(r.ts)-1] != 'Z' {
@@ -119,6 +151,12 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		b = append(b, `["network"]`...)
 	}
 	w.b, w.depth, w.opened, w.comma = b, 1, 1, true
+}
+
+// event writes the rest of the event object opened by head, and closes it.
+func (e *Encoder) event(line []byte) {
+	r := &e.rec
+	w := &e.w
 	switch {
 	case r.status != nil && r.statusN < 400:
 		w.strConst(`"outcome":`, "success")
@@ -129,23 +167,26 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	case r.verifyStatus != nil && bytes.HasPrefix(r.verifyStatus, []byte("Failed")):
 		w.strConst(`"outcome":`, "failure")
 	}
-	if r.reqCreation != nil {
+	switch {
+	case r.reqCreation != nil:
 		w.key(`"start":`)
 		appendTime(w, r.reqCreation)
-		w.key(`"end":`)
-		appendTime(w, r.ts)
-	}
-	if r.tlsCreated != nil {
+	case r.tlsCreated != nil:
 		w.key(`"start":`)
 		appendTime(w, r.tlsCreated)
 	}
+	w.key(`"end":`) // the integration sets event.end = @timestamp on every document
+	appendTime(w, r.ts)
 	if e.src.IncludeOriginal {
 		w.key(`"original":`)
 		w.b = appendString(w.b, line) // the line's own quotes always need escaping
 	}
 	w.end()
-	e.cloudLog(offset)
+}
 
+func (e *Encoder) source() {
+	r := &e.rec
+	w := &e.w
 	if r.clientIP != nil && r.clientPort != nil {
 		// The usual case, written in one go.
 		w.key(`"source":{"address":"`)
@@ -159,17 +200,33 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 			w.b = append(w.b, r.recv...)
 		}
 		w.b = append(w.b, '}')
-	} else {
-		w.obj(`"source":`)
-		w.safe(`"address":`, r.clientIP)
-		w.safe(`"ip":`, r.clientIP)
-		w.num(`"port":`, r.clientPort)
-		if !r.hasRequest {
-			w.num(`"bytes":`, r.recv)
-		}
-		w.end()
+		return
 	}
+	w.obj(`"source":`)
+	w.safe(`"address":`, r.clientIP)
+	w.safe(`"ip":`, r.clientIP)
+	w.num(`"port":`, r.clientPort)
+	if !r.hasRequest {
+		w.num(`"bytes":`, r.recv)
+	}
+	w.end()
+}
 
+// client is where the integration puts a connection log's client_ip and client_port
+// (source.* carries them too, as on every other format).
+func (e *Encoder) client() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"client":`)
+	w.safe(`"address":`, r.clientIP)
+	w.safe(`"ip":`, r.clientIP)
+	w.num(`"port":`, r.clientPort)
+	w.end()
+}
+
+func (e *Encoder) destination() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"destination":`)
 	w.str(`"domain":`, r.domainName)
 	w.num(`"port":`, r.listenerPort)
@@ -177,53 +234,57 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.num(`"bytes":`, r.sent)
 	}
 	w.end()
+}
 
-	if r.hasRequest {
-		if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
-			// The usual case, written in one go.
-			w.key(`"http":{"request":{"method":`)
-			w.string(r.method)
-			w.b = append(w.b, `,"body":{"bytes":`...)
-			w.b = append(w.b, r.recv...)
-			w.b = append(w.b, `}},"response":{"status_code":`...)
-			w.b = append(w.b, r.status...)
-			w.b = append(w.b, `,"body":{"bytes":`...)
-			w.b = append(w.b, r.sent...)
-			w.b = append(w.b, `}},"version":`...)
-			w.string(r.proto)
-			w.b = append(w.b, '}')
-		} else {
-			w.obj(`"http":`)
-			w.obj(`"request":`)
-			w.str(`"method":`, r.method)
-			w.numIn(`"body":{"bytes":`, r.recv, "}")
-			w.end()
-			w.obj(`"response":`)
-			w.num(`"status_code":`, r.status)
-			w.numIn(`"body":{"bytes":`, r.sent, "}")
-			w.end()
-			w.str(`"version":`, r.proto)
-			w.end()
-		}
-
-		if e.albUsual() {
-			w.b = e.albTail(w.b)
-			return w.finish()
-		}
-
-		w.obj(`"url":`)
-		w.str(`"original":`, r.url)
-		w.str(`"scheme":`, r.scheme)
-		w.str(`"domain":`, r.domain)
-		w.num(`"port":`, r.port)
-		w.str(`"path":`, r.path)
-		w.str(`"query":`, r.query)
-		w.str(`"fragment":`, r.fragment)
-		w.end()
-
-		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
+func (e *Encoder) http() {
+	r := &e.rec
+	w := &e.w
+	if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
+		// The usual case, written in one go.
+		w.key(`"http":{"request":{"method":`)
+		w.string(r.method)
+		w.b = append(w.b, `,"body":{"bytes":`...)
+		w.b = append(w.b, r.recv...)
+		w.b = append(w.b, `}},"response":{"status_code":`...)
+		w.b = append(w.b, r.status...)
+		w.b = append(w.b, `,"body":{"bytes":`...)
+		w.b = append(w.b, r.sent...)
+		w.b = append(w.b, `}},"version":`...)
+		w.string(r.proto)
+		w.b = append(w.b, '}')
+		return
 	}
+	w.obj(`"http":`)
+	w.obj(`"request":`)
+	w.str(`"method":`, r.method)
+	w.numIn(`"body":{"bytes":`, r.recv, "}")
+	w.end()
+	w.obj(`"response":`)
+	w.num(`"status_code":`, r.status)
+	w.numIn(`"body":{"bytes":`, r.sent, "}")
+	w.end()
+	w.str(`"version":`, r.proto)
+	w.end()
+}
 
+func (e *Encoder) url() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"url":`)
+	w.str(`"original":`, r.url)
+	w.str(`"scheme":`, r.scheme)
+	w.str(`"domain":`, r.domain)
+	w.num(`"port":`, r.port)
+	w.str(`"path":`, r.path)
+	w.str(`"extension":`, r.extension)
+	w.str(`"query":`, r.query)
+	w.str(`"fragment":`, r.fragment)
+	w.end()
+}
+
+func (e *Encoder) tls() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"tls":`)
 	w.str(`"cipher":`, r.cipher)
 	if r.tlsVersion != "" {
@@ -243,21 +304,22 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		w.end()
 	}
 	w.end()
+}
 
-	w.strIn(`"trace":{"id":`, r.traceID, "}")
-
+// aws writes aws.elb (the fields every format shares, then the format's own) and aws.s3.
+func (e *Encoder) aws() {
+	r := &e.rec
+	w := &e.w
 	w.obj(`"aws":`)
 	w.obj(`"elb":`)
 	w.str(`"name":`, r.elb)
 	w.safe(`"type":`, r.typ)
 	w.str(`"log_version":`, r.version)
 	w.str(`"listener":`, r.listener)
-	switch {
-	case r.hasRequest:
+	// "http or tcp", as the integration documents it and its dashboards group by it.
+	if r.hasRequest {
 		w.strConst(`"protocol":`, "http")
-	case r.format == formatNLB:
-		w.strConst(`"protocol":`, "tls")
-	case r.format == formatClassic:
+	} else {
 		w.strConst(`"protocol":`, "tcp")
 	}
 	w.numIn(`"request_processing_time":{"sec":`, r.rpt, "}")
@@ -270,31 +332,51 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	w.end()
 	w.str(`"ssl_cipher":`, r.cipher)
 	w.str(`"ssl_protocol":`, r.sslProto)
-	w.str(`"ssl_named_group":`, r.namedGroup)
-	if r.format == formatALB {
+	w.str(`"ssl_named_group":`, r.namedGroup) // the name the integration's pipeline writes
+	w.str(`"tls_named_group":`, r.namedGroup) // the name its fields.yml maps
+	switch r.format {
+	case formatALB:
 		e.albFields()
-	}
-	if r.format == formatNLB {
-		w.obj(`"chosen_cert":`)
-		w.str(`"arn":`, r.certArn)
-		w.str(`"serial":`, r.certSerial)
-		w.end()
-		w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
-		w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
-		w.str(`"incoming_tls_alert":`, r.alert)
-		w.str(`"alpn_fe_protocol":`, r.alpnFE)
-		w.str(`"alpn_be_protocol":`, r.alpnBE)
-		w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
-	}
-	if r.format == formatConn {
-		w.str(`"connection_trace_id":`, r.connTrace)
-		w.numIn(`"tls_handshake_latency":{"sec":`, r.hsLatency, "}")
-		w.str(`"tls_verify_status":`, r.verifyStatus)
+	case formatNLB:
+		e.nlbFields()
+	case formatConn:
+		e.connFields()
 	}
 	w.end()
 	w.rawMember(e.s3)
 	w.end()
-	return w.finish()
+}
+
+func (e *Encoder) nlbFields() {
+	r := &e.rec
+	w := &e.w
+	w.obj(`"chosen_cert":`)
+	w.str(`"arn":`, r.certArn)
+	w.str(`"serial":`, r.certSerial)
+	w.end()
+	w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
+	w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
+	w.str(`"incoming_tls_alert":`, r.alert)
+	w.str(`"alpn_fe_protocol":`, r.alpnFE)
+	w.str(`"alpn_be_protocol":`, r.alpnBE)
+	w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
+	if r.tlsCreated != nil {
+		w.key(`"tls_connection_creation_time":`)
+		appendTime(w, r.tlsCreated)
+	}
+}
+
+func (e *Encoder) connFields() {
+	r := &e.rec
+	w := &e.w
+	w.str(`"connection_trace_id":`, r.connTrace)
+	w.num(`"tls_handshake_latency":`, r.hsLatency)
+	w.str(`"leaf_client_cert_subject":`, r.certSubject)
+	w.str(`"leaf_client_cert_not_before":`, r.notBefore)
+	w.str(`"leaf_client_cert_not_after":`, r.notAfter)
+	w.str(`"leaf_client_cert_serial_number":`, r.serialNum)
+	w.str(`"tls_verify_status":`, r.verifyStatus)
+	w.str(`"tls_error_code":`, r.tlsErrorCode)
 }
 
 func (e *Encoder) albFields() {

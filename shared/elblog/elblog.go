@@ -1,5 +1,5 @@
 // Package elblog turns Elastic Load Balancing log lines (Classic ELB, ALB and NLB access
-// logs, ALB connection logs) into ECS JSON documents, as /work/shared/spec/elb-documents.md
+// logs, ALB connection logs) into ECS JSON documents, as docs/elb-documents.md
 // describes, appending to a caller's buffer without allocating per line.
 package elblog
 

@@ -109,7 +109,7 @@ func TestFormats(t *testing.T) {
 				"aws.elb.request_processing_time.sec": 0.0, "aws.elb.backend_processing_time.sec": 0.001, "aws.elb.response_processing_time.sec": 0.0,
 				"http.response.status_code": 200.0, "aws.elb.backend.http.response.status_code": 200.0,
 				"http.request.body.bytes": 34.0, "http.response.body.bytes": 366.0, "http.request.method": "GET", "http.version": "1.1",
-				"url.original": "http://www.example.com:80/", "url.scheme": "http", "url.domain": "www.example.com", "url.port": 80.0, "url.path": "/", "url.query": absent,
+				"url.original": "http://www.example.com:80/", "url.scheme": "http", "url.domain": "www.example.com", "url.port": 80.0, "url.path": "/", "url.query": absent, "url.extension": absent,
 				"user_agent.original": "curl/7.46.0", "tls": absent, "aws.elb.ssl_cipher": absent, "aws.elb.protocol": "http",
 				"aws.elb.target_group.arn": "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067",
 				"aws.elb.trace_id":         "Root=1-58337262-36d228ad5d99923122bbe354", "trace.id": "Root=1-58337262-36d228ad5d99923122bbe354",
@@ -145,7 +145,7 @@ func TestFormats(t *testing.T) {
 				"aws.elb.chosen_cert.arn": "session-reused", "tls.version": "1.3", "http.response.status_code": 301.0, "event.outcome": "success"}},
 		{"alb url with spaces and IPv6 client", `https 2024-01-09T10:00:00.123456Z app/my-loadbalancer/50dc6c495c0c9188 [2001:db8::1]:43210 [2001:db8::ff]:8080 0.001 0.002 0.000 404 404 100 200 "GET https://www.example.com:443/a b c.html?q=x y HTTP/1.1" "UA with \"quotes\"" - - - "-" "-" "-" 0 2024-01-09T10:00:00.100000Z "forward" "-" "-" "[2001:db8::ff]:8080" "404" "Ambiguous" "SpaceInUri" TID_0001`,
 			want{"source.ip": "2001:db8::1", "source.port": 43210.0, "aws.elb.backend.ip": "2001:db8::ff", "aws.elb.backend.port": 8080.0,
-				"url.original": "https://www.example.com:443/a b c.html?q=x y", "url.path": "/a b c.html", "url.query": "q=x y",
+				"url.original": "https://www.example.com:443/a b c.html?q=x y", "url.path": "/a b c.html", "url.query": "q=x y", "url.extension": "html",
 				"http.request.method": "GET", "http.version": "1.1", "event.outcome": "failure",
 				"user_agent.original": `UA with \"quotes\"`, "aws.elb.classification_reason": "SpaceInUri"}},
 		{"alb unknown trailing fields ignored", `https 2024-01-09T10:00:00.123456Z app/lb/1 1.2.3.4:5 10.0.0.1:80 0.001 0.002 0.000 200 200 1 2 "GET https://e.com:443/ HTTP/1.1" "-" - - - "-" "-" "-" 0 2024-01-09T10:00:00.100000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1 "-" "-" "-" future1 "future two" 42`,
@@ -165,6 +165,11 @@ func TestFormats(t *testing.T) {
 			want{"source.bytes": 57.0, "destination.bytes": 502.0, "aws.elb.protocol": "tcp", "tls.version": "1.2"}},
 		{"classic not dispatched", `2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 - -1 -1 -1 503 0 0 0 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -`,
 			want{"aws.elb.backend.ip": absent, "aws.elb.backend.http.response.status_code": 0.0, "aws.elb.request_processing_time": absent, "event.outcome": "failure"}},
+		{"classic -1 byte counts (no backend answered)", `2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 - -1 -1 -1 504 - -1 -1 "GET http://www.example.com:80/img/logo.PNG HTTP/1.1" "curl/7.38.0" - -`,
+			want{"http.request.body": absent, "http.response.body": absent, "http.response.status_code": 504.0, "url.extension": "PNG",
+				"event.end": "2015-05-13T23:39:43.945958Z"}},
+		{"classic tcp -1 byte counts", `2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 - -1 -1 -1 - - -1 -1 "- - - " "-" - -`,
+			want{"source.bytes": absent, "destination.bytes": absent, "aws.elb.protocol": "tcp"}},
 		{"classic old 12-field line", `2014-02-15T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1"`,
 			want{"user_agent": absent, "http.response.status_code": 200.0}},
 		{"nlb (AWS docs)", `tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" 2020-02-26T00:03:36`,
@@ -176,19 +181,27 @@ func TestFormats(t *testing.T) {
 				"aws.elb.chosen_cert.serial": absent, "tls.cipher": "ECDHE-RSA-AES128-SHA", "aws.elb.ssl_protocol": "tlsv12", "tls.version": "1.2",
 				"destination.domain":       "my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com",
 				"aws.elb.alpn_fe_protocol": "h2", "aws.elb.alpn_be_protocol": "h2", "aws.elb.alpn_client_preference_list": []any{"h2", "http/1.1"},
-				"event.start": "2020-02-26T00:03:36Z", "event.category": []any{"network"}, "http": absent, "event.outcome": absent}},
+				"event.start": "2020-02-26T00:03:36Z", "aws.elb.tls_connection_creation_time": "2020-02-26T00:03:36Z",
+				"event.end": "2018-12-20T02:59:40Z", "aws.elb.protocol": "tcp",
+				"event.category": []any{"network"}, "http": absent, "event.outcome": absent}},
 		{"nlb handshake failed, encoded domain", `tls 2.0 2024-03-01T12:00:00 net/my-nlb/c6e77e28c25b2234 g3d4b5e8bb8464cd [2001:db8::7]:51341 10.0.0.5:443 12 - 0 0 UnknownCA - - - - X25519 caf%C3%A9.example.com - - - 2024-03-01T11:59:59`,
-			want{"aws.elb.tls_handshake_time": absent, "aws.elb.incoming_tls_alert": "UnknownCA", "aws.elb.ssl_named_group": "X25519",
+			want{"aws.elb.tls_handshake_time": absent, "aws.elb.incoming_tls_alert": "UnknownCA", "aws.elb.ssl_named_group": "X25519", "aws.elb.tls_named_group": "X25519",
 				"destination.domain": "café.example.com", "source.ip": "2001:db8::7", "tls": absent}},
 		{"alb connection log", `2023-11-14T16:04:28.482101Z 192.0.2.1 18721 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 0.001 "CN=example.com,OU=Eng,O=Example Corp,C=US" NotBefore=2023-08-16T20:24:41Z;NotAfter=2024-08-15T20:24:41Z FEF257E3A03A3C9E Success TID_1234abcd5678ef90`,
 			want{"event.dataset": "aws.elb_connection_logs", "source.ip": "192.0.2.1", "source.port": 18721.0, "destination.port": 443.0,
-				"tls.version": "1.2", "tls.cipher": "ECDHE-RSA-AES128-GCM-SHA256", "aws.elb.tls_handshake_latency.sec": 0.001,
+				"client.ip": "192.0.2.1", "client.port": 18721.0, "aws.elb.listener": "443", "aws.elb.protocol": "tcp",
+				"event.end": "2023-11-14T16:04:28.482101Z", "aws.elb.ssl_protocol": "TLSv1.2", "aws.elb.ssl_cipher": "ECDHE-RSA-AES128-GCM-SHA256",
+				"aws.elb.leaf_client_cert_subject":    "CN=example.com,OU=Eng,O=Example Corp,C=US",
+				"aws.elb.leaf_client_cert_not_before": "2023-08-16T20:24:41Z", "aws.elb.leaf_client_cert_not_after": "2024-08-15T20:24:41Z",
+				"aws.elb.leaf_client_cert_serial_number": "FEF257E3A03A3C9E", "aws.elb.tls_error_code": absent,
+				"tls.version": "1.2", "tls.cipher": "ECDHE-RSA-AES128-GCM-SHA256", "aws.elb.tls_handshake_latency": 0.001,
 				"tls.client.x509.subject.distinguished_name": "CN=example.com,OU=Eng,O=Example Corp,C=US",
 				"tls.client.x509.not_before":                 "2023-08-16T20:24:41Z", "tls.client.x509.not_after": "2024-08-15T20:24:41Z",
 				"tls.client.x509.serial_number": "FEF257E3A03A3C9E", "aws.elb.tls_verify_status": "Success", "event.outcome": "success",
 				"aws.elb.connection_trace_id": "TID_1234abcd5678ef90"}},
 		{"alb connection log without client cert", `2023-11-14T16:04:28.482101Z 2001:db8::9 18721 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.000 "-" - - Failed:UnmatchedTrustStore TID_1`,
-			want{"tls.client": absent, "event.outcome": "failure", "source.ip": "2001:db8::9"}},
+			want{"tls.client": absent, "event.outcome": "failure", "source.ip": "2001:db8::9", "client.ip": "2001:db8::9",
+				"aws.elb.tls_verify_status": "Failed", "aws.elb.tls_error_code": "UnmatchedTrustStore", "aws.elb.leaf_client_cert_subject": absent}},
 	}
 	e := NewEncoder(Source{Bucket: "my-logs", Key: albKey})
 	for _, tc := range tests {
@@ -232,7 +245,9 @@ func TestParseFailures(t *testing.T) {
 		{"bad number", `http 2018-07-02T22:23:00Z app/lb/1 1.2.3.4:5 - 0.0.1 0 0 200 200 1 1 "GET / HTTP/1.1"`, "request_processing_time"},
 		{"bad status", `http 2018-07-02T22:23:00Z app/lb/1 1.2.3.4:5 - 0 0 0 2x0 200 1 1 "GET / HTTP/1.1"`, "elb_status_code"},
 		{"unterminated quote", `http 2018-07-02T22:23:00Z app/lb/1 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET / HTTP/1.1`, "not terminated"},
-		{"json injection", `"},"x":1,{ "a`, "not terminated"},
+		{"json injection", `"},"x":1,{ "a`, "not a space"},
+		{"quote closing a field early", `http 2018-07-02T22:23:00Z app/lb/1 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET /a"b HTTP/1.1" "curl" - -`, `field 13: quoted field starting at byte 65 ends at byte 72 with 'b' after it, not a space`},
+		{"unescaped quote in a user agent", `http 2018-07-02T22:23:00Z app/lb/1 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET / HTTP/1.1" "say "hi" x" - -`, "not a space"},
 		{"json injection 2", `x"},"x":1,{"a`, "not an ELB log line"},
 	}
 	e := NewEncoder(Source{Bucket: "b", Key: "k.log"})
@@ -281,13 +296,13 @@ func TestIncludeOriginal(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	e := NewEncoder(Source{Bucket: "b\"q", Key: "AWSLogs/1/elasticloadbalancing/r\\x/k\x01.log"})
-	ua := "a\"b\\c\x00\x1f\t\n\xff\xfe ok é 日本 \u2028"
+	ua := "a\\\"b\\c\x00\x1f\t\n\xff\xfe ok é 日本 \u2028"
 	line := `2015-05-13T23:39:43.945958Z lb 1.2.3.4:5 - -1 -1 -1 503 0 0 0 "GET http://e:80/ HTTP/1.1" "` + ua + `" - -`
 	m, res := doc(t, e, line)
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	check(t, m, want{"user_agent.original": "a\"b\\c\x00\x1f\t\n\ufffd\ufffd ok é 日本 \u2028", "aws.s3.bucket.name": "b\"q", "cloud.region": "r\\x"})
+	check(t, m, want{"user_agent.original": "a\\\"b\\c\x00\x1f\t\n\ufffd\ufffd ok é 日本 \u2028", "aws.s3.bucket.name": "b\"q", "cloud.region": "r\\x"})
 }
 
 func TestDocumentID(t *testing.T) {

@@ -121,6 +121,15 @@ func (e *Encoder) number(name string, v []byte, minusOne bool) ([]byte, error) {
 	return v, nil
 }
 
+// count is integer for byte counts, which Classic ELB logs as -1 when no backend
+// answered: absent, like "-".
+func (e *Encoder) count(name string, v []byte) ([]byte, error) {
+	if string(v) == "-1" {
+		return nil, nil
+	}
+	return e.integer(name, v)
+}
+
 func (e *Encoder) integer(name string, v []byte) ([]byte, error) {
 	v = opt(v)
 	if v == nil {
@@ -211,10 +220,10 @@ func (e *Encoder) parseHTTPCommon(f [][]byte, base int) error {
 	if r.backendStatus, err = e.integer("backend_status_code", f[base+8]); err != nil {
 		return err
 	}
-	if r.recv, err = e.integer("received_bytes", f[base+9]); err != nil {
+	if r.recv, err = e.count("received_bytes", f[base+9]); err != nil {
 		return err
 	}
-	if r.sent, err = e.integer("sent_bytes", f[base+10]); err != nil {
+	if r.sent, err = e.count("sent_bytes", f[base+10]); err != nil {
 		return err
 	}
 	if err := e.request(f[base+11]); err != nil {
@@ -316,7 +325,25 @@ func (e *Encoder) splitURL(u []byte) {
 	}
 	if len(rest) > 0 {
 		r.path = rest
+		r.extension = extension(rest)
 	}
+}
+
+// extension is what follows the last '.' of a path's last segment (nil if none), as
+// the integration's uri_parts processor sets url.extension.
+func extension(path []byte) []byte {
+	for i := len(path) - 1; i >= 0; i-- {
+		switch path[i] {
+		case '.':
+			if i+1 == len(path) {
+				return nil
+			}
+			return path[i+1:]
+		case '/':
+			return nil
+		}
+	}
+	return nil
 }
 
 func isSchemeByte(c byte) bool {
@@ -367,10 +394,10 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 	if r.tlsHandshake, err = e.number("tls_handshake_time", f[8], true); err != nil {
 		return err
 	}
-	if r.recv, err = e.integer("received_bytes", f[9]); err != nil {
+	if r.recv, err = e.count("received_bytes", f[9]); err != nil {
 		return err
 	}
-	if r.sent, err = e.integer("sent_bytes", f[10]); err != nil {
+	if r.sent, err = e.count("sent_bytes", f[10]); err != nil {
 		return err
 	}
 	r.alert = field(f, 11)
@@ -423,6 +450,7 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	}
 	if r.listenerPort != nil {
 		r.listenerPort = trimZeros(r.listenerPort)
+		r.listener = r.listenerPort // the integration's aws.elb.listener: the port, as a keyword
 	}
 	r.sslProto = field(f, 4)
 	r.tlsVersion, r.tlsProtocol = tlsVersion(r.sslProto)
@@ -447,7 +475,12 @@ func (e *Encoder) parseConn(f [][]byte) error {
 		}
 	}
 	r.serialNum = field(f, 9)
-	r.verifyStatus = field(f, 10)
+	// Success, or Failed:<code>: the integration keeps the two apart.
+	if r.verifyStatus = field(f, 10); r.verifyStatus != nil {
+		if i := bytes.IndexByte(r.verifyStatus, ':'); i >= 0 {
+			r.verifyStatus, r.tlsErrorCode = opt(r.verifyStatus[:i]), opt(r.verifyStatus[i+1:])
+		}
+	}
 	r.connTrace = field(f, 11)
 	return nil
 }

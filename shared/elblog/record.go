@@ -39,6 +39,7 @@ type record struct {
 	hasRequest                                  bool
 	method, url, proto                          []byte
 	scheme, domain, port, path, query, fragment []byte
+	extension                                   []byte // of the path's last segment
 	userAgent, cipher, sslProto                 []byte
 	tlsVersion, tlsProtocol                     string
 	tgArn, traceID, domainName, certArn         []byte
@@ -52,6 +53,6 @@ type record struct {
 	tlsCreated                                  []byte
 	listenerPort, hsLatency                     []byte
 	certSubject, notBefore, notAfter, serialNum []byte
-	verifyStatus                                []byte
+	verifyStatus, tlsErrorCode                  []byte // Failed:<code> split in two
 	time                                        int64
 }

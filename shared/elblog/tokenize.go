@@ -7,8 +7,8 @@ import (
 )
 
 // tokenize splits line into space-separated fields, some double-quoted (the quotes are
-// removed). A quoted field ends at an unescaped quote followed by a space or the end of
-// the line, so quotes inside user agents or URLs do not end it early. It returns the number of
+// removed). A quoted field ends at its first unescaped quote, which must be followed by
+// a space or the end of the line (escaped quotes, \", stay inside it). It returns the number of
 // fields, which may exceed len(f) (only the first len(f) are stored), and whether the
 // fields can be copied into JSON strings unescaped: no control bytes, backslashes or
 // non-ASCII bytes, and no quotes but the ones delimiting quoted fields. Both come from one
@@ -26,11 +26,24 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 					return n, false, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, i)
 				}
 				j = k
-				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
+				if line[j-1] == '\\' { // an escaped quote inside the field
+					bad |= msb
+					j++
+					continue
+				}
+				if j+1 == len(line) || line[j+1] == ' ' {
 					break
 				}
-				bad |= msb // a quote inside the field, which JSON must escape
-				j++
+				if j+2 < len(line) && line[j+1] == ',' && line[j+2] == '"' {
+					// A list of quoted names, as NLB logs alpn_client_preference_list:
+					// "h2","http/1.1" is one field.
+					bad |= msb
+					j += 3
+					continue
+				}
+				// Taking the quote for one inside the field would shift every later
+				// field under the wrong name: the line is malformed.
+				return n, false, fmt.Errorf("field %d: quoted field starting at byte %d ends at byte %d with %q after it, not a space", n+1, i, j, line[j+1])
 			}
 			tok = line[i+1 : j]
 			i = j + 2

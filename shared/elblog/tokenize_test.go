@@ -28,10 +28,18 @@ func tokenizeRef(line []byte) (fields [][]byte, quoted int, ok bool) {
 					return nil, 0, false
 				}
 				j += k
-				if (j+1 == len(line) || line[j+1] == ' ') && line[j-1] != '\\' {
-					break
+				if line[j-1] == '\\' {
+					j++
+					continue
 				}
-				j++
+				if j+2 < len(line) && line[j+1] == ',' && line[j+2] == '"' {
+					j += 3
+					continue
+				}
+				if j+1 < len(line) && line[j+1] != ' ' {
+					return nil, 0, false // a closing quote not followed by a space
+				}
+				break
 			}
 			fields = append(fields, line[i+1:j])
 			i = j + 2
@@ -74,7 +82,7 @@ func checkTokenize(t *testing.T, line []byte) {
 
 func TestTokenize(t *testing.T) {
 	for _, l := range []string{
-		``, ` `, `a`, `a b`, `a  b `, `"a b" c`, `"a"`, `"" ""`, `a"b c`, `"a"b" c`, `"a\" b" c`,
+		``, ` `, `a`, `a b`, `a  b `, `"a b" c`, `"a"`, `"" ""`, `a"b c`, `"a"b" c`, `"a\" b" c`, `"h2","http/1.1" x`, `"a",b c`, `"a"," c`,
 		`"unterminated`, `x "unterminated`, "tab\there", "caf\xc3\xa9 x", "\x7f del", `back\slash`,
 		`h2 2024-05-01T00:00:00.000554Z app/x/1 1.2.3.4:5 - -1 -1 -1 200 - 0 0 "GET http://a/b?c HTTP/1.1" "ua \"q\"" - -`,
 		`https 2024-05-01T00:00:00Z a "GET / HTTP/1.1" "Mozilla/5.0 (X11; Linux x86_64)" c "d" "e,f" "-"`,

@@ -2,10 +2,13 @@ package ingest
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/logferry/logferry/shared/elblog/loggen"
@@ -98,4 +101,77 @@ func TestAllocationsDoNotGrowWithLines(t *testing.T) {
 	if perLine > 0.05 {
 		t.Fatalf("%.3f allocations per line: the path allocates per line", perLine)
 	}
+}
+
+// BenchmarkRunSmallObjects ships 10 objects of 200 ALB lines each to an HTTPS receiver,
+// the way an invocation with a batch of SQS messages does: "client=per-object" is each
+// Indexer making its own client (a new connection and TLS handshake per object, as before
+// the Shipper), "client=shared" is one client for all (what Shipper does).
+func BenchmarkRunSmallObjects(b *testing.B) {
+	g, err := loggen.New("alb", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var raw []byte
+	for range 200 {
+		raw = append(g.Append(raw), '\n')
+	}
+	s := s3test.New(b)
+	s.CreateBucket(b, bucket)
+	var keys []string
+	for i := range 10 {
+		k := fmt.Sprintf("AWSLogs/1/elasticloadbalancing/eu-west-1/2026/11/25/small_%02d.log.gz", i)
+		s.Put(b, bucket, k, gz(b, raw))
+		keys = append(keys, k)
+	}
+	drain := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Write([]byte("ok"))
+	}))
+	var conns atomic.Int64
+	drain.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	drain.StartTLS()
+	b.Cleanup(drain.Close)
+	pem := pemCert(drain.Certificate().Raw)
+	base := logstash.Config{URL: drain.URL, CACertPEM: pem}
+	shared, err := logstash.NewHTTPClient(base, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+	}{{"client=per-object", nil}, {"client=shared", shared}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := Config{
+				Getter: s.Client,
+				NewIndexer: func(o Object) (logstash.Indexer, error) {
+					c := base
+					c.HTTPClient = tc.client
+					return logstash.NewIndexer(c)
+				},
+				Logger: quiet,
+			}
+			b.SetBytes(int64(10 * len(raw)))
+			b.ReportAllocs()
+			conns.Store(0)
+			for range b.N {
+				for _, k := range keys {
+					if res, err := Run(context.Background(), Object{Bucket: bucket, Key: k}, cfg); err != nil || res.Sink.Sent != 200 {
+						b.Fatalf("sent %d: %v", res.Sink.Sent, err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10), "ns/object")
+			b.ReportMetric(float64(conns.Load())/float64(b.N*10), "conns/object")
+		})
+	}
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 )
@@ -65,5 +64,3 @@ func gen(n int, line func(int) string) []string {
 	}
 	return out
 }
-
-func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }

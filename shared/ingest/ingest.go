@@ -1,6 +1,6 @@
-// Package ingest ships one log object end to end: read it from S3 (or a local file), split
-// it into lines, encode each line as an ECS document and hand the documents to a Logstash
-// indexer. It stops at a line boundary when told to (the Lambda deadline) and says where
+// Package ingest ships one log object end to end: read it through a Getter (S3; the CLI
+// also serves local files through one), split it into lines, encode each line as an ECS
+// document and hand the documents to a sink (a Logstash indexer, or `parse`'s writer). It stops at a line boundary when told to (the Lambda deadline) and says where
 // to resume; a resumed run never re-ships the lines before its offset.
 package ingest
 
@@ -10,23 +10,26 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/lines"
 	"github.com/logferry/logferry/shared/logstash"
 )
 
-// Getter is the part of the S3 client ingest uses; *s3.Client satisfies it.
+// Getter is the part of the S3 client ingest uses; *s3.Client satisfies it. It must
+// honour GetObjectInput.Range of the form "bytes=N-" and "bytes=0-1".
 type Getter interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// Object names what to ship and where to start. Bucket "" means Key is a local file path.
+// Object names what to ship and where to start: an S3 object, as the document ids and
+// aws.s3.* fields name it. Nothing here reads the local file system: the CLI ships local
+// files through a Getter of its own, with Bucket "" unless told which bucket they came from.
 type Object struct {
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"` // decoded, never URL-encoded
@@ -35,16 +38,18 @@ type Object struct {
 	Offset int64 `json:"offset,omitempty"`
 }
 
+// String names the object for messages, escaped (escape.Text): a key can hold any
+// character, ESC and CR included, and must not act on the terminal that shows it.
 func (o Object) String() string {
 	if o.Bucket == "" {
-		return o.Key
+		return escape.Text(o.Key)
 	}
-	return "s3://" + o.Bucket + "/" + o.Key
+	return escape.Text("s3://" + o.Bucket + "/" + o.Key)
 }
 
 // Config is what Run needs besides the object.
 type Config struct {
-	// Getter reads S3 objects; required for objects with a Bucket.
+	// Getter reads the objects. Required.
 	Getter Getter
 	// NewIndexer returns the sink for one object's documents. Run closes it. Required.
 	NewIndexer func(Object) (logstash.Indexer, error)
@@ -62,6 +67,9 @@ type Config struct {
 	// Progress, when set, is called about every ProgressEvery lines with the running result.
 	Progress      func(Result)
 	ProgressEvery int64 // default 65536
+	// Concurrent decompresses in a goroutine of its own (lines.Options.Concurrent), which
+	// pays on two cores when the sink is cheap (`parse`). Default false.
+	Concurrent bool
 }
 
 // Result describes one run over one object.
@@ -80,6 +88,7 @@ type Result struct {
 	Documents     int64 `json:"documents"`
 	ParseFailures int64 `json:"parse_failures"`
 	LongLines     int64 `json:"long_lines"`
+	BlankLines    int64 `json:"blank_lines,omitempty"` // counted in Lines, no document
 	// Newest is the newest @timestamp among the shipped lines (zero if none had one).
 	Newest   time.Time      `json:"newest,omitzero"`
 	Sink     logstash.Stats `json:"sink"`
@@ -139,10 +148,11 @@ func Run(ctx context.Context, obj Object, cfg Config) (res Result, err error) {
 	}
 	defer body.Close()
 	res.ObjectBytes = size
-	lr, err := lines.NewReader(body.r, lines.Options{MaxLineBytes: cfg.MaxLineBytes, StartOffset: body.start})
+	lr, err := lines.NewReader(body.r, lines.Options{MaxLineBytes: cfg.MaxLineBytes, StartOffset: body.start, Concurrent: cfg.Concurrent})
 	if err != nil {
 		return res, &PermanentError{obj, fmt.Errorf("open: %w", err)}
 	}
+	defer lr.Close()
 
 	idx, err := cfg.NewIndexer(obj)
 	if err != nil {
@@ -217,6 +227,7 @@ func ship(ctx context.Context, obj Object, cfg Config, lr *lines.Reader, idx log
 		res.Lines++
 		res.Bytes = lr.Offset() - obj.Offset
 		if len(line) == 0 {
+			res.BlankLines++
 			continue // blank lines (a trailing "\n\n") carry no record
 		}
 		var r elblog.Result
@@ -283,11 +294,8 @@ func (b body) Close() error { return b.close() }
 // open returns the object's bytes. A resume of an uncompressed object reads only from the
 // offset (a ranged GET or a seek); a compressed one must be decompressed from the start.
 func open(ctx context.Context, obj Object, g Getter) (body, int64, error) {
-	if obj.Bucket == "" {
-		return openFile(obj)
-	}
 	if g == nil {
-		return body{}, 0, fmt.Errorf("%s: no S3 client", obj)
+		return body{}, 0, fmt.Errorf("%s: no Getter to read it with", obj)
 	}
 	if obj.Offset > 0 {
 		gz, err := sniffGzip(ctx, obj, g)
@@ -320,29 +328,4 @@ func sniffGzip(ctx context.Context, obj Object, g Getter) (bool, error) {
 	var magic [2]byte
 	n, _ := io.ReadFull(out.Body, magic[:])
 	return n == 2 && magic == [2]byte{0x1f, 0x8b}, nil
-}
-
-func openFile(obj Object) (body, int64, error) {
-	f, err := os.Open(obj.Key)
-	if err != nil {
-		return body{}, 0, err // *PathError already names the file
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return body{}, 0, err
-	}
-	b := body{r: f, close: f.Close}
-	if obj.Offset > 0 {
-		var magic [2]byte
-		n, _ := f.ReadAt(magic[:], 0)
-		if n < 2 || magic != [2]byte{0x1f, 0x8b} {
-			if _, err := f.Seek(obj.Offset, io.SeekStart); err != nil {
-				f.Close()
-				return body{}, 0, fmt.Errorf("%s: seek to %d: %w", obj, obj.Offset, err)
-			}
-			b.start = obj.Offset
-		}
-	}
-	return b, fi.Size(), nil
 }

@@ -280,34 +280,6 @@ func TestUndeliverableBatchesAreDeadLetteredThenReplayed(t *testing.T) {
 	}
 }
 
-func TestLocalFileResume(t *testing.T) {
-	r := newRig(t)
-	body, offs := object(gen(2000, classicLine))
-	path := t.TempDir() + "/web.log"
-	if err := writeFile(path, body); err != nil {
-		t.Fatal(err)
-	}
-	cfg := r.config()
-	start := time.Now()
-	cfg.StopAt, cfg.Clock = start.Add(2*time.Second), stepClock(start, time.Second)
-	res, err := Run(context.Background(), Object{Key: path}, cfg)
-	if err != nil || res.Continue == nil {
-		t.Fatalf("first run: %+v, %v", res, err)
-	}
-	if _, err := Run(context.Background(), *res.Continue, r.config()); err != nil {
-		t.Fatal(err)
-	}
-	docs := r.ls.Docs()
-	for _, off := range offs {
-		if _, ok := docs[elblog.DocumentID("", path, off)]; !ok {
-			t.Fatalf("line at %d missing", off)
-		}
-	}
-	if len(docs) != len(offs) || len(r.ls.Redelivered()) != 0 {
-		t.Fatalf("%d documents, %d redelivered; want %d, 0", len(docs), len(r.ls.Redelivered()), len(offs))
-	}
-}
-
 // TestStuckLogstashBeforeTheDeadline: when Logstash hangs, the flush must not outlive the
 // invocation. Once ctx ends, what is in flight is dead-lettered (not lost) and Run
 // returns, so the object is reported failed and redelivered.

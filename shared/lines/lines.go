@@ -99,9 +99,11 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		if err != nil {
 			return nil, lr.gzipError(err)
 		}
-		lr.gz, lr.src = gz, gz
+		gz.Multistream(false) // members are read one by one: see members
+		m := &members{gz: gz, in: lr.bufr}
+		lr.gz, lr.src = gz, m
 		if opts.Concurrent && runtime.GOMAXPROCS(0) > 1 {
-			lr.async = newAsyncReader(gz)
+			lr.async = newAsyncReader(m)
 			lr.src = lr.async
 		}
 	}
@@ -268,4 +270,42 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// members reads every member of a gzip stream, and takes trailing zero bytes after the
+// last one for the end, as `gzip -d` does (tape and block-device copies pad objects with
+// zeros); anything else after a member must be another member.
+type members struct {
+	gz *gzip.Reader
+	in *bufio.Reader
+}
+
+func (m *members) Read(p []byte) (int, error) {
+	n, err := m.gz.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	next, _ := m.in.Peek(1)
+	switch {
+	case len(next) == 0:
+		return n, io.EOF
+	case next[0] == 0:
+		for {
+			b, err := m.in.ReadByte()
+			if err == io.EOF {
+				return n, io.EOF // zeros to the end: padding
+			}
+			if err != nil {
+				return n, err
+			}
+			if b != 0 {
+				return n, gzip.ErrHeader // something after the padding: not a gzip member
+			}
+		}
+	}
+	if err := m.gz.Reset(m.in); err != nil {
+		return n, err
+	}
+	m.gz.Multistream(false)
+	return n, nil
 }

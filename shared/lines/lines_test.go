@@ -342,3 +342,31 @@ func (infiniteX) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// `gzip -d` accepts zero bytes after the last member (padding from tape or block copies):
+// so do we, with and without the decompression goroutine; anything else after the padding
+// is still damage.
+func TestGzipTrailingZeroPadding(t *testing.T) {
+	for _, concurrent := range []bool{false, true} {
+		padded := append(gz(t, "a 1\nb 2\n", "c 3\n"), make([]byte, 4096)...)
+		r, err := NewReader(bytes.NewReader(padded), Options{Concurrent: concurrent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, r); len(got) != 3 || got[2].line != "c 3" {
+			t.Fatalf("concurrent %v: got %+v, want the three lines", concurrent, got)
+		}
+		r.Close()
+
+		bad := append(append(gz(t, "a 1\n"), make([]byte, 10)...), 'x')
+		r, _ = NewReader(bytes.NewReader(bad), Options{Concurrent: concurrent})
+		var last error
+		for last == nil {
+			_, _, last = r.Next()
+		}
+		if !errors.Is(last, ErrCorrupt) {
+			t.Fatalf("concurrent %v: garbage after padding gave %v, want ErrCorrupt", concurrent, last)
+		}
+		r.Close()
+	}
+}

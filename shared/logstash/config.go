@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Codec is the body format, matching the codec the http input applies to it.
@@ -36,6 +38,7 @@ type BatchResult struct {
 	Sent         int   // acknowledged by Logstash
 	DeadLettered int   // written to the DeadLetter
 	Lost         int   // neither sent nor dead-lettered
+	Refused      int   // not sent: Logstash refused the credentials
 	Err          error // the last failure, nil when Sent == Docs
 }
 
@@ -53,6 +56,10 @@ type Config struct {
 	BearerToken string
 	// Headers are added to every request. Default none.
 	Headers http.Header
+	// AllowInsecureHTTP permits an http:// URL to a host that is not loopback when
+	// requests carry credentials (Username, APIKey, BearerToken or an Authorization
+	// header). Default false: refused, since they would cross the network in clear text.
+	AllowInsecureHTTP bool
 
 	// HTTPClient sends the requests. Default: a client with its own keep-alive
 	// transport (Workers idle connections) using CACertPEM/TLSConfig, which does not
@@ -83,11 +90,16 @@ type Config struct {
 	// BestSpeed, which shrinks ELB JSON ~8x for little CPU.
 	DisableGzip bool
 
-	// MaxRetries is how many times one request is retried after 429, 5xx, 408 or a
-	// network error before the batch is dead-lettered. Default 8.
+	// MaxRetries, when positive, also bounds how many times one request is retried
+	// after 429, 5xx, 408 or a network error; negative: no retries. Default 0: no count
+	// limit, RetryBudget alone decides, so an outage of less than the budget (a Logstash
+	// restart) costs time, not dead letters.
 	MaxRetries int
 	// RetryBudget bounds the time one batch spends retrying. Default 2 minutes.
 	RetryBudget time.Duration
+	// RetryUntil, when set, is a time no retry waits past, whatever the budget says (the
+	// Lambda's deadline margin). Default none.
+	RetryUntil time.Time
 	// BackoffBase and BackoffMax shape the exponential backoff with full jitter: the
 	// wait before retry n is uniform in [0, min(BackoffMax, BackoffBase*2^n)).
 	// Defaults 100ms and 10s.
@@ -116,7 +128,6 @@ const (
 	defaultBatchBytes       = 4 << 20
 	defaultMaxContentLength = 100 << 20
 	defaultWorkers          = 3
-	defaultMaxRetries       = 8
 )
 
 // Validate reports what NewIndexer would refuse in cfg, without starting anything.
@@ -125,20 +136,22 @@ func (cfg Config) Validate() error {
 	return err
 }
 
+func (cfg Config) sendsCredentials() bool {
+	return cfg.Username != "" || cfg.Password != "" || cfg.APIKey != "" || cfg.BearerToken != "" ||
+		cfg.Headers.Get("Authorization") != "" || cfg.Headers.Get("Proxy-Authorization") != ""
+}
+
 // withDefaults validates cfg and fills in its defaults.
 func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if cfg.URL == "" {
 		return cfg, nil, errors.New("logstash: Config.URL is required")
 	}
-	u, err := url.Parse(cfg.URL)
+	u, err := endpoint.Check(cfg.URL, endpoint.Options{
+		Name: "logstash: Config.URL", Credentials: cfg.sendsCredentials(), AllowInsecure: cfg.AllowInsecureHTTP,
+		AllowName: "Config.AllowInsecureHTTP",
+	})
 	if err != nil {
-		return cfg, nil, fmt.Errorf("logstash: Config.URL %q: %w", cfg.URL, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, nil, fmt.Errorf("logstash: Config.URL %q: want http://host[:port][/path] or https://…", cfg.URL)
-	}
-	if u.User != nil {
-		return cfg, nil, errors.New("logstash: Config.URL must not carry credentials; use Username/Password")
+		return cfg, nil, err
 	}
 	auths := 0
 	for _, s := range []string{cfg.Username, cfg.APIKey, cfg.BearerToken} {
@@ -181,11 +194,8 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = defaultWorkers
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = defaultMaxRetries
-	}
 	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
+		cfg.MaxRetries = -1 // no retries (0 means no count limit)
 	}
 	if cfg.RetryBudget <= 0 {
 		cfg.RetryBudget = 2 * time.Minute
@@ -209,18 +219,38 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.HTTPClient == nil {
-		tr, err := newTransport(cfg)
-		if err != nil {
+		if cfg.HTTPClient, err = newClient(cfg); err != nil {
 			return cfg, nil, err
-		}
-		cfg.HTTPClient = &http.Client{
-			Transport: tr,
-			// A followed 301/302 turns the POST into a bodyless GET that the input would
-			// answer 200: documents lost yet counted sent. A redirect is a failure instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
 	return cfg, u, nil
+}
+
+// NewHTTPClient returns the client an Indexer would make for cfg (keep-alive, cfg's
+// TLS settings, no redirects followed), for callers that run several Indexers — one per
+// object — and want them to share connections: set it as each one's Config.HTTPClient.
+// idleConns is how many idle connections to keep (at least cfg's Workers).
+func NewHTTPClient(cfg Config, idleConns int) (*http.Client, error) {
+	cfg.HTTPClient = &http.Client{} // validate and default the rest without building one
+	cfg, _, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workers = max(cfg.Workers, idleConns)
+	return newClient(cfg)
+}
+
+func newClient(cfg Config) (*http.Client, error) {
+	tr, err := newTransport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{
+		Transport: tr,
+		// A followed 301/302 turns the POST into a bodyless GET that the input would
+		// answer 200: documents lost yet counted sent. A redirect is a failure instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
 }
 
 func newTransport(cfg Config) (*http.Transport, error) {

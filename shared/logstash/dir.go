@@ -1,7 +1,7 @@
 package logstash
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // Dir is a DeadLetter and DeadLetterSource in a local directory, with the layout
@@ -38,7 +40,7 @@ func (d *Dir) Put(ctx context.Context, b FailedBatch) error {
 	if err != nil {
 		return err
 	}
-	full := filepath.Join(d.root, filepath.FromSlash(batchName(b)))
+	full := filepath.Join(d.root, filepath.FromSlash(batchName(b, MaxKeyBytes)))
 	if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
 		return fmt.Errorf("dead letter %s: %w", full, err)
 	}
@@ -88,7 +90,7 @@ func (d *Dir) List(ctx context.Context) ([]string, error) {
 
 func (d *Dir) path(name string) (string, error) {
 	if !filepath.IsLocal(filepath.FromSlash(name)) || !strings.HasSuffix(name, Ext) {
-		return "", fmt.Errorf("dead letter %q: %w", name, errNotBatchName)
+		return "", fmt.Errorf("dead letter %s: %w", escape.Text(name), errNotBatchName)
 	}
 	return filepath.Join(d.root, filepath.FromSlash(name)), nil
 }
@@ -97,15 +99,16 @@ func (d *Dir) path(name string) (string, error) {
 func (d *Dir) Get(ctx context.Context, name string) (FailedBatch, error) {
 	p, err := d.path(name)
 	if err != nil {
-		return FailedBatch{}, err
+		return FailedBatch{}, &BatchError{escape.Text(name), errNotBatchName}
 	}
-	body, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("dead letter: %w", err)
+		return FailedBatch{}, &BatchError{escape.Text(p), errors.Unwrap(err)}
 	}
-	b, err := ReadFailedBatch(bytes.NewReader(body))
+	defer f.Close()
+	b, err := ReadFailedBatch(bufio.NewReader(f)) // reads at most MaxStoredBatchBytes
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("%s: %w", p, err)
+		return FailedBatch{}, &BatchError{escape.Text(p), err}
 	}
 	return b, nil
 }

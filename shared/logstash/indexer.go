@@ -1,6 +1,6 @@
 // Package logstash ships JSON documents to Logstash's http input: batches by count and
 // bytes, gzip bodies, a bounded number of requests in flight, exponential backoff with
-// full jitter, and the status handling of /work/shared/spec/logstash-http.md (429:
+// full jitter, and the status handling of docs/logstash-http.md (429:
 // back off and reconnect; 5xx: retry; 413: split; 401/403: stop; 400: a bug, loudly).
 // Nothing is dropped: a batch that cannot be delivered goes to a DeadLetter (a local
 // directory or an S3 prefix), from where Replay sends it again.
@@ -17,9 +17,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // Indexer sends documents to Logstash in batches. It is safe for concurrent use.
@@ -39,13 +42,14 @@ type Indexer interface {
 }
 
 // Stats counts what an Indexer did. Document counts satisfy, after Close,
-// Added == Sent + Failed and Failed == DeadLettered + Lost.
+// Added == Sent + Failed and Failed == DeadLettered + Lost + Refused.
 type Stats struct {
 	Added        uint64 // documents accepted by Add
 	Sent         uint64 // documents acknowledged with a 2xx
 	Failed       uint64 // documents given up on: dead-lettered or lost
 	DeadLettered uint64 // documents written to the DeadLetter
 	Lost         uint64 // documents neither sent nor dead-lettered
+	Refused      uint64 // documents not sent after Logstash refused the credentials (not dead-lettered)
 	Batches      uint64 // batches handed to workers
 	Retries      uint64 // requests repeated after 429, 5xx, 408 or a network error
 	Requests     uint64 // HTTP requests made
@@ -82,6 +86,7 @@ func NewIndexer(cfg Config) (Indexer, error) {
 	case cfg.BearerToken != "":
 		ix.authorization = "Bearer " + cfg.BearerToken
 	}
+	ix.scrubber = newScrubber(cfg)
 	ix.abortCtx, ix.abort = context.WithCancel(context.Background())
 	ix.free = make(chan *batch, cfg.Workers+2)
 	ix.cur = ix.getBatch()
@@ -131,6 +136,7 @@ type indexer struct {
 	contentType   string
 	sep           byte // written after each document in a batch
 	authorization string
+	scrubber      // removes credentials from error bodies before they are kept
 	ownClient     bool
 
 	// lock guards cur and closed; it is a channel so that waiting for it honours a
@@ -156,10 +162,15 @@ type indexer struct {
 	gzips  sync.Pool // *gzip.Writer
 
 	authFailed atomic.Bool
-	errMu      sync.Mutex
-	firstErr   error
+	// fitBytes is learnt from 413s: the largest uncompressed span that may be sent in one
+	// request, so that later batches are split before sending instead of each being
+	// refused again (0: nothing learnt yet).
+	fitBytes atomic.Int64
+	errMu    sync.Mutex
+	firstErr error
 
 	added, sent, failed, deadLettered, lost    atomic.Uint64
+	refused                                    atomic.Uint64
 	nBatches, retries, requests, bytesSent     atomic.Uint64
 	throttled, serverErrors, netErrors, splits atomic.Uint64
 }
@@ -167,7 +178,7 @@ type indexer struct {
 func (ix *indexer) Stats() Stats {
 	return Stats{
 		Added: ix.added.Load(), Sent: ix.sent.Load(), Failed: ix.failed.Load(),
-		DeadLettered: ix.deadLettered.Load(), Lost: ix.lost.Load(),
+		DeadLettered: ix.deadLettered.Load(), Lost: ix.lost.Load(), Refused: ix.refused.Load(),
 		Batches: ix.nBatches.Load(), Retries: ix.retries.Load(), Requests: ix.requests.Load(),
 		BytesSent: ix.bytesSent.Load(), Throttled: ix.throttled.Load(),
 		ServerErrors: ix.serverErrors.Load(), NetErrors: ix.netErrors.Load(), Splits: ix.splits.Load(),
@@ -207,6 +218,10 @@ func (ix *indexer) Add(ctx context.Context, doc []byte) error {
 	defer ix.unlock()
 	if ix.closed {
 		return errClosed
+	}
+	if ix.authFailed.Load() {
+		// Nothing more will be taken: stop the caller reading instead of queueing for nothing.
+		return fmt.Errorf("logstash: add: %w", ErrUnauthorized)
 	}
 	b := ix.cur
 	if b.len() > 0 && (b.len() >= ix.cfg.BatchDocs || len(b.buf)+len(doc)+1 > ix.cfg.BatchBytes) {
@@ -342,7 +357,7 @@ func (ix *indexer) close(ctx context.Context) error {
 	}
 	ix.errMu.Lock()
 	defer ix.errMu.Unlock()
-	return &DeliveryError{DeadLettered: int(st.DeadLettered), Lost: int(st.Lost), Err: ix.firstErr}
+	return &DeliveryError{DeadLettered: int(st.DeadLettered), Lost: int(st.Lost), Refused: int(st.Refused), Err: ix.firstErr}
 }
 
 func (ix *indexer) report(res BatchResult) {
@@ -372,6 +387,12 @@ func (ix *indexer) worker() {
 // deliver sends documents lo..hi-1 of b until Logstash acknowledges them, splitting on
 // 413, and dead-letters them when that cannot happen.
 func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
+	if fit := ix.fitBytes.Load(); fit > 0 && hi-lo > 1 && int64(len(b.span(lo, hi, false))) > fit {
+		mid := lo + (hi-lo)/2
+		ix.deliver(b, lo, mid, res)
+		ix.deliver(b, mid, hi, res)
+		return
+	}
 	body := ix.encode(b, lo, hi)
 	started := time.Now()
 	attempts := 0
@@ -384,9 +405,7 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 	}()
 	for {
 		if ix.authFailed.Load() {
-			if lastErr == nil {
-				lastErr = fmt.Errorf("not sent: an earlier request was refused: %w", ErrUnauthorized)
-			}
+			lastErr = fmt.Errorf("not sent: an earlier request was refused: %w", ErrUnauthorized)
 			break
 		}
 		attempts++
@@ -400,6 +419,7 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 		if status == http.StatusRequestEntityTooLarge {
 			if hi-lo > 1 {
 				ix.splits.Add(1)
+				ix.learnFit(int64(len(b.span(lo, hi, false))) - 1)
 				ix.cfg.Logger.Debug("logstash: 413, splitting batch", "docs", hi-lo, "body_bytes", body.Len())
 				ix.putBody(body)
 				body = nil
@@ -447,7 +467,7 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 			ix.cfg.HTTPClient.CloseIdleConnections()
 		}
 		wait := ix.backoff(attempts)
-		if attempts > ix.cfg.MaxRetries || time.Since(started)+wait > ix.cfg.RetryBudget {
+		if ix.outOfRetries(attempts, started, wait) {
 			lastErr = fmt.Errorf("giving up after %d attempts in %s: %w", attempts, time.Since(started).Round(time.Millisecond), lastErr)
 			break
 		}
@@ -459,6 +479,25 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 		ix.retries.Add(1)
 	}
 	ix.deadLetter(b, lo, hi, status, attempts, lastErr, res)
+}
+
+// learnFit lowers fitBytes to n: a span of more than n bytes was refused as too large.
+func (ix *indexer) learnFit(n int64) {
+	for {
+		cur := ix.fitBytes.Load()
+		if (cur > 0 && cur <= n) || n <= 0 || ix.fitBytes.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// outOfRetries reports whether waiting wait for attempt+1 would break a limit: the
+// count (when set), the time budget, or RetryUntil.
+func (ix *indexer) outOfRetries(attempts int, started time.Time, wait time.Duration) bool {
+	c := ix.cfg
+	return c.MaxRetries < 0 || (c.MaxRetries > 0 && attempts > c.MaxRetries) ||
+		time.Since(started)+wait > c.RetryBudget ||
+		(!c.RetryUntil.IsZero() && time.Now().Add(wait).After(c.RetryUntil))
 }
 
 // retryable reports whether an answer may succeed when repeated: throttling, server
@@ -530,6 +569,12 @@ func (ix *indexer) post(body []byte) (int, error) {
 	ix.bytesSent.Add(uint64(len(body)))
 	resp, err := ix.cfg.HTTPClient.Do(req)
 	if err != nil {
+		// The client's error quotes the URL, which goes to logs and dead-letter headers: a
+		// token in its query must not.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = endpoint.Redact(ue.URL)
+		}
 		return 0, err
 	}
 	defer resp.Body.Close()
@@ -540,7 +585,7 @@ func (ix *indexer) post(body []byte) (int, error) {
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: string(bytes.TrimSpace(msg))}
+	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: ix.scrub(bytes.TrimSpace(msg))}
 }
 
 // encode builds the request body for documents lo..hi-1.
@@ -584,7 +629,9 @@ func (ix *indexer) putBody(buf *bytes.Buffer) {
 	}
 }
 
-// deadLetter hands documents lo..hi-1 to the DeadLetter, or counts them lost.
+// deadLetter hands documents lo..hi-1 to the DeadLetter, or counts them lost; documents
+// refused for the credentials are only counted (retrying them later would be refused too,
+// and the source object is the durable copy).
 func (ix *indexer) deadLetter(b *batch, lo, hi, status, attempts int, cause error, res *BatchResult) {
 	n := hi - lo
 	ix.failed.Add(uint64(n))
@@ -593,6 +640,11 @@ func (ix *indexer) deadLetter(b *batch, lo, hi, status, attempts int, cause erro
 	}
 	ix.recordErr(cause)
 	res.Err = cause
+	if errors.Is(cause, ErrUnauthorized) {
+		ix.refused.Add(uint64(n))
+		res.Refused += n
+		return
+	}
 	if ix.cfg.DeadLetter == nil {
 		ix.lost.Add(uint64(n))
 		res.Lost += n

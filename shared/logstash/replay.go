@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // ReplayStats counts what Replay did.
@@ -50,7 +52,7 @@ func Replay(ctx context.Context, src DeadLetterSource, cfg Config) (ReplayStats,
 		st.Sent += sent
 		if err != nil {
 			st.Kept++
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errs = append(errs, err)
 			log.Warn("logstash: replay: batch kept", "batch", name, "err", err)
 			continue
 		}
@@ -60,11 +62,21 @@ func Replay(ctx context.Context, src DeadLetterSource, cfg Config) (ReplayStats,
 	return st, errors.Join(errs...)
 }
 
+// replayOne sends one batch again. Its errors name the batch once: Get's name the stored
+// object already; the others are prefixed with name, escaped.
 func replayOne(ctx context.Context, src DeadLetterSource, name string, cfg Config) (sent, docs uint64, err error) {
 	b, err := src.Get(ctx, name)
 	if err != nil {
 		return 0, 0, err
 	}
+	sent, docs, err = sendBatch(ctx, src, name, b, cfg)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", escape.Text(name), err)
+	}
+	return sent, docs, err
+}
+
+func sendBatch(ctx context.Context, src DeadLetterSource, name string, b FailedBatch, cfg Config) (sent, docs uint64, err error) {
 	cfg.Source = b.Source
 	ix, err := NewIndexer(cfg)
 	if err != nil {

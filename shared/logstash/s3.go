@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/logferry/logferry/shared/escape"
 )
 
 // S3PutAPI is the part of *s3.Client an S3DeadLetter needs.
@@ -39,7 +41,13 @@ func NewS3DeadLetter(client S3PutAPI, bucket, prefix string) (*S3DeadLetter, err
 	if client == nil || bucket == "" {
 		return nil, errors.New("logstash: S3 dead letter needs a client and a bucket")
 	}
-	return &S3DeadLetter{client: client, bucket: bucket, prefix: normPrefix(prefix)}, nil
+	prefix = normPrefix(prefix)
+	// Leave room for the day, some of the source, the hash mark and the file name.
+	if room := MaxKeyBytes - len(prefix); room < minNameBytes+64 {
+		return nil, fmt.Errorf("logstash: S3 dead-letter prefix is %d bytes: at most %d leave room for batch names within S3's %d-byte key limit",
+			len(prefix), MaxKeyBytes-minNameBytes-64, MaxKeyBytes)
+	}
+	return &S3DeadLetter{client: client, bucket: bucket, prefix: prefix}, nil
 }
 
 func (d *S3DeadLetter) String() string { return "s3://" + d.bucket + "/" + d.prefix }
@@ -59,7 +67,7 @@ func (d *S3DeadLetter) Put(ctx context.Context, b FailedBatch) error {
 	if err != nil {
 		return err
 	}
-	key := d.prefix + batchName(b)
+	key := d.prefix + batchName(b, MaxKeyBytes-len(d.prefix))
 	_, err = d.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(d.bucket),
 		Key:           aws.String(key),
@@ -119,18 +127,26 @@ func (s *S3Source) List(ctx context.Context) ([]string, error) {
 // Get reads one batch.
 func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 	key := s.prefix + name
+	where := escape.Text("s3://" + s.bucket + "/" + key) // a listed key can hold anything
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
+	if n := aws.ToInt64(out.ContentLength); n > maxStoredBatchBytes {
+		return FailedBatch{}, &BatchError{where, fmt.Errorf("%d bytes: %w", n, ErrBatchTooLarge)}
+	}
+	// Not trusting ContentLength alone: read one byte past the cap to see it is exceeded.
+	body, err := io.ReadAll(io.LimitReader(out.Body, maxStoredBatchBytes+1))
+	if err == nil && int64(len(body)) > maxStoredBatchBytes {
+		err = ErrBatchTooLarge
+	}
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	b, err := ReadFailedBatch(bytes.NewReader(body))
 	if err != nil {
-		return FailedBatch{}, fmt.Errorf("s3://%s/%s: %w", s.bucket, key, err)
+		return FailedBatch{}, &BatchError{where, err}
 	}
 	return b, nil
 }
@@ -139,7 +155,7 @@ func (s *S3Source) Get(ctx context.Context, name string) (FailedBatch, error) {
 func (s *S3Source) Delete(ctx context.Context, name string) error {
 	key := s.prefix + name
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("deleting dead letter s3://%s/%s: %w", s.bucket, key, err)
+		return fmt.Errorf("deleting dead letter %s: %w", escape.Text("s3://"+s.bucket+"/"+key), err)
 	}
 	return nil
 }

@@ -10,7 +10,16 @@ import (
 // cleanup deletes the stored task results, best effort: a cluster that forbids writes to
 // .tasks keeps them, which costs disk, not correctness.
 func (s *Steps) cleanup(ctx context.Context, st *State) error {
-	for _, id := range st.Tasks {
+	tasks := st.Tasks
+	if ours, err := s.finishedCopy(ctx, st); err != nil {
+		return err
+	} else if !ours {
+		// The state names copies this run did not make (a forged or mixed-up cleanup): the
+		// results are someone else's.
+		s.log.WarnContext(ctx, "reindex: the source does not resolve to a copy this run made; leaving the task results", "source", st.Source, "dest", st.Dest)
+		tasks = nil
+	}
+	for _, id := range tasks {
 		// Only the results of this run's copies: a task id the state lists is not proof of that.
 		t, err := getTask(ctx, s.t, id, false)
 		if ErrorName(err) == TaskLost {
@@ -33,4 +42,22 @@ func (s *Steps) cleanup(ctx context.Context, st *State) error {
 	s.dropLocks(ctx, st)
 	st.Status, st.Next, st.WaitSeconds = StatusDone, "", 0
 	return nil
+}
+
+// finishedCopy tells whether the source's name now resolves to the index this run made
+// for it: the copy (alias mode) or the index copied back (rename-back).
+func (s *Steps) finishedCopy(ctx context.Context, st *State) (bool, error) {
+	infos, err := getIndex(ctx, s.t, st.Source)
+	if err != nil {
+		return false, err
+	}
+	if len(infos) != 1 {
+		return false, nil
+	}
+	mk := infos[0].marker()
+	want := st.Dest
+	if st.Mode == ModeRenameBack {
+		want = st.Source
+	}
+	return mk != nil && !mk.Lock && mk.Run == st.Run && mk.Source == st.Source && infos[0].Name == want, nil
 }

@@ -13,12 +13,19 @@ import (
 // block write-blocks From (waiting for in-flight writes) and counts it: from now on the
 // count is what the copy must hold.
 func (s *Steps) block(ctx context.Context, st *State) error {
-	if st.Phase == PhaseCopy {
-		if err := s.checkSourceIsFrom(ctx, st, StepBlock); err != nil {
+	from, err := s.checkFrom(ctx, st, StepBlock)
+	if err != nil {
+		return err
+	}
+	// Whether rollback may lift the block later is recorded on the source itself, before the
+	// block, and only when Elasticsearch shows the source writable (lock.go): the state's
+	// source_was_blocked is the caller's word, and a forged one could lift an operator's block.
+	if st.Phase == PhaseCopy && !from.writeBlocked() {
+		if err := s.recordBlock(ctx, st.Run, from.Name); err != nil {
 			return err
 		}
 	}
-	err := do(ctx, s.t, "PUT "+st.From+"/_block/write", esapi.IndicesAddBlockRequest{
+	err = do(ctx, s.t, "PUT "+st.From+"/_block/write", esapi.IndicesAddBlockRequest{
 		Index: []string{st.From}, Block: "write", ExpandWildcards: "none",
 	}, nil)
 	if statusOf(err) == http.StatusNotFound {
@@ -113,32 +120,57 @@ func (s *Steps) start(ctx context.Context, st *State) error {
 	return nil
 }
 
-// checkSourceIsFrom makes sure the request's source still resolves to exactly From: a
-// state edited between steps (source_index not what source names) must not aim a block or
-// a swap at another index.
-func (s *Steps) checkSourceIsFrom(ctx context.Context, st *State, step Step) error {
+// checkFrom makes sure From is the index this copy may read, and returns it as
+// Elasticsearch has it. In phase copy it is what the request's source resolves to now
+// (exactly one index); in phase back it is this run's verified temporary: created by this
+// run as the copy of the source, and carrying the lock alias that only the first swap adds,
+// in the call that removed the source after verifying the copy. A state edited between
+// steps, or forged to start at any step, must not aim a block, a copy or a swap at another
+// index.
+func (s *Steps) checkFrom(ctx context.Context, st *State, step Step) (*indexInfo, error) {
+	if st.Phase == PhaseBack {
+		from, _, err := concreteIndex(ctx, s.t, st.From)
+		if err != nil {
+			return nil, err
+		}
+		if from == nil {
+			return nil, fail(InvalidRequest, step, "%q, the temporary copy to copy back from, does not exist", st.From)
+		}
+		if !isVerifiedTemporary(st, from) {
+			return nil, fail(NotOurs, step, "%q is not the verified temporary copy run %q made of %q (no such marker, or no swap lock on it)", st.From, st.Run, st.Source)
+		}
+		return from, nil
+	}
 	infos, err := getIndex(ctx, s.t, st.Source)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(infos) != 1 || infos[0].Name != st.From {
 		names := make([]string, 0, len(infos))
 		for _, i := range infos {
 			names = append(names, i.Name)
 		}
-		return fail(InvalidRequest, step, "source %q resolves to [%s], not to source_index %q", st.Source, strings.Join(names, ", "), st.From)
+		return nil, fail(InvalidRequest, step, "source %q resolves to [%s], not to source_index %q", st.Source, strings.Join(names, ", "), st.From)
 	}
-	return nil
+	return &infos[0], nil
+}
+
+// isVerifiedTemporary tells whether i is rename-back's temporary of st's run: the phase-copy
+// copy of st.Source, onto which the first swap put that copy's lock when it removed the source.
+func isVerifiedTemporary(st *State, i *indexInfo) bool {
+	m := i.marker()
+	if m == nil || m.Lock || m.Run != st.Run || m.Phase != PhaseCopy || m.Source != st.Source || m.FromUUID == "" {
+		return false
+	}
+	_, swapped := i.Aliases[lockName(st.Run, st.SourceIndex, st.Dest)]
+	return swapped
 }
 
 // checkCopyTarget makes sure To is the index this run created for this copy of From.
 func (s *Steps) checkCopyTarget(ctx context.Context, st *State, step Step) error {
-	from, _, err := concreteIndex(ctx, s.t, st.From)
+	from, err := s.checkFrom(ctx, st, step)
 	if err != nil {
 		return err
-	}
-	if from == nil {
-		return fail(InvalidRequest, step, "%q, the index to copy from, does not exist", st.From)
 	}
 	to, _, err := concreteIndex(ctx, s.t, st.To)
 	if err != nil {

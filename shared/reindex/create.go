@@ -79,7 +79,11 @@ func (s *Steps) createBody(ctx context.Context, st *State, from *indexInfo) (map
 
 	mk := marker{CreatedBy: createdBy, Run: st.Run, Source: st.Source, Phase: st.Phase, FromUUID: from.uuid()}
 	if st.Phase == PhaseCopy {
-		mk.Aliases = from.Aliases
+		mk.Aliases = withoutLocks(from.Aliases)
+		// Blocked, but not by this run (block records its own): the final index keeps it.
+		mk.SourceBlocked = from.writeBlocked() && !hasBlockRecord(from, st.Run)
+	} else if tmp := from.marker(); tmp != nil {
+		mk.SourceBlocked = tmp.SourceBlocked
 	}
 	m, err := withMarker(mappings, mk)
 	if err != nil {
@@ -161,12 +165,9 @@ func flatSettings(raw json.RawMessage) (map[string]any, error) {
 // create makes To with the intended mappings and copy-time settings. A To that exists is
 // accepted only if this run created it (a retried create).
 func (s *Steps) create(ctx context.Context, st *State) error {
-	from, _, err := concreteIndex(ctx, s.t, st.From)
+	from, err := s.checkFrom(ctx, st, StepCreate)
 	if err != nil {
 		return err
-	}
-	if from == nil {
-		return fail(InvalidRequest, StepCreate, "%q, the index to copy from, does not exist", st.From)
 	}
 	body, restore, err := s.createBody(ctx, st, from)
 	if err != nil {

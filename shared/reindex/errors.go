@@ -1,6 +1,8 @@
 package reindex
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +39,10 @@ const (
 	// 408 and 429 (a missing index, a setting it will not take, missing privileges).
 	// Retrying the same step fails the same way.
 	ElasticsearchRejected = "ElasticsearchRejected"
+	// UntrustedCertificate: TLS verification refused the cluster's certificate (signed by an
+	// authority not trusted, issued for another host name, expired). Retrying cannot help,
+	// and must not wear the check down: fix the URL or the trusted CA (ES_CA_CERT).
+	UntrustedCertificate = "UntrustedCertificate"
 )
 
 // Error is a step's failure with its stable name.
@@ -53,6 +59,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorName is the stable name of err: the Name of the first *Error in its chain;
+// UntrustedCertificate when TLS verification refused the cluster's certificate;
 // ElasticsearchRejected for an Elasticsearch response with a 4xx status other than 408 and
 // 429; ElasticsearchError for anything else (network, timeouts, 429, 5xx), which is worth a
 // retry; "" for nil.
@@ -69,6 +76,9 @@ func ErrorName(err error) string {
 
 // transportName classifies an error that did not come from a step's own checks.
 func transportName(err error) string {
+	if untrustedCertificate(err) {
+		return UntrustedCertificate
+	}
 	switch s := statusOf(err); {
 	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests:
 		return ElasticsearchError
@@ -76,6 +86,19 @@ func transportName(err error) string {
 		return ElasticsearchRejected
 	}
 	return ElasticsearchError
+}
+
+// untrustedCertificate tells whether err is TLS verification refusing the server's
+// certificate (crypto/tls wraps the x509 reason in a CertificateVerificationError; older
+// paths return the x509 error alone).
+func untrustedCertificate(err error) bool {
+	var (
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 // fail builds a named error for step.

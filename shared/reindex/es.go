@@ -174,6 +174,10 @@ type marker struct {
 	// the final index after the source is gone. Kept here, not taken from the state, so an
 	// edited state cannot point someone else's alias at the copy.
 	Aliases map[string]json.RawMessage `json:"aliases,omitempty"`
+	// SourceBlocked: the source had a write block that this run did not set (create read it
+	// from Elasticsearch), so the final index gets one too. Phase back copies it from the
+	// temporary's marker.
+	SourceBlocked bool `json:"source_blocked,omitempty"`
 	// Lock marks a rollback's lock index (see lock.go), which is never a copy.
 	Lock bool `json:"lock,omitempty"`
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -157,4 +159,62 @@ func (s *Steps) dropLocks(ctx context.Context, st *State) {
 			}
 		}
 	}
+}
+
+// A write block this run set is recorded on the blocked index itself, as a hidden alias
+// named for the run and the index, which block adds only when Elasticsearch shows the index
+// writable, just before blocking it. Rollback lifts a block only where it finds this record
+// (so neither an operator's block nor a forged source_was_blocked changes what it does), and
+// the record goes with the index: a source deleted and recreated under the same name has none.
+
+// blockRecordName is the record that run write-blocked index.
+func blockRecordName(run, index string) string {
+	h := sha256.Sum256([]byte(index + "\x00block"))
+	return lockPrefix + run + "-block-" + hex.EncodeToString(h[:8])
+}
+
+// recordBlock puts the record on index (adding an alias that exists is a no-op, so a
+// retried block is fine).
+func (s *Steps) recordBlock(ctx context.Context, run, index string) error {
+	b, err := jsonBody(map[string]any{"actions": []any{map[string]any{"add": map[string]any{
+		"index": index, "alias": blockRecordName(run, index), "is_hidden": true}}}})
+	if err != nil {
+		return err
+	}
+	if err := do(ctx, s.t, "POST _aliases", esapi.IndicesUpdateAliasesRequest{Body: b}, nil); err != nil {
+		return fmt.Errorf("record the write block on %q: %w", index, err)
+	}
+	return nil
+}
+
+// hasBlockRecord tells whether Elasticsearch shows that run write-blocked i.
+func hasBlockRecord(i *indexInfo, run string) bool {
+	_, ok := i.Aliases[blockRecordName(run, i.Name)]
+	return ok
+}
+
+// dropBlockRecord removes the record from index once its block is lifted.
+func (s *Steps) dropBlockRecord(ctx context.Context, run, index string) error {
+	name := blockRecordName(run, index)
+	err := do(ctx, s.t, "DELETE "+index+"/_alias/"+name, esapi.IndicesDeleteAliasRequest{Index: []string{index}, Name: []string{name}}, nil)
+	if err != nil && statusOf(err) != http.StatusNotFound {
+		return fmt.Errorf("remove the write-block record %q from %q: %w", name, index, err)
+	}
+	return nil
+}
+
+// withoutLocks is aliases without the workflow's own (locks and block records): they are
+// never carried onto a copy or reported as the source's.
+func withoutLocks(aliases map[string]json.RawMessage) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for name, def := range aliases {
+		if strings.HasPrefix(name, lockPrefix) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]json.RawMessage, len(aliases))
+		}
+		out[name] = def
+	}
+	return out
 }

@@ -217,6 +217,7 @@ func stepTo(t *testing.T, ctx context.Context, s *Steps, st State, stop Step) St
 	if st.Next == "" && st.Step == "" {
 		st.Step = StepValidate
 	}
+	pace := newPoll(t, "steps up to "+string(stop))
 	for st.Next != stop || st.Step != "" {
 		if st.Next == "" && st.Step == "" {
 			t.Fatalf("workflow finished before %s: %+v", stop, st)
@@ -226,8 +227,50 @@ func stepTo(t *testing.T, ctx context.Context, s *Steps, st State, stop Step) St
 			t.Fatalf("step before %s: %v", stop, err)
 		}
 		if st.Status == StatusRunning {
-			time.Sleep(50 * time.Millisecond)
+			pace.pause()
 		}
 	}
 	return st
+}
+
+// pollTimeout is how long a test waits for Elasticsearch to finish something (a copy, a
+// cancelled task) before it fails; the slowest copy in these tests takes a few seconds.
+const pollTimeout = 2 * time.Minute
+
+// poll paces a loop that asks Elasticsearch again until something is done, and fails the
+// test once the loop has run past pollTimeout: every polling loop has a deadline.
+type poll struct {
+	t    *testing.T
+	what string
+	end  time.Time
+}
+
+func newPoll(t *testing.T, what string) *poll {
+	return &poll{t: t, what: what, end: time.Now().Add(pollTimeout)}
+}
+
+// pause fails the test past the deadline; otherwise it waits a moment before the next ask.
+func (p *poll) pause() {
+	p.t.Helper()
+	if time.Now().After(p.end) {
+		p.t.Fatalf("%s: not done after %s", p.what, pollTimeout)
+	}
+	time.Sleep(50 * time.Millisecond)
+}
+
+// waitFor asks cond until it holds, failing the test after pollTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	p := newPoll(t, what)
+	for !cond() {
+		p.pause()
+	}
+}
+
+// testCtx is the deadline of a test against the node: every step, Run and its polling of a
+// copy end by then (and rollback's own minute after it), however the copy goes.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -1,7 +1,6 @@
 package reindex
 
 import (
-	"context"
 	"net/http"
 	"testing"
 )
@@ -34,7 +33,7 @@ func TestSwapRollbackRace(t *testing.T) {
 				t.Parallel()
 				n := needNode(t)
 				plain := testSteps(t, n)
-				ctx := context.Background()
+				ctx := testCtx(t)
 				p := n.names("race")
 				src := p + "-logs"
 				const docs = 40
@@ -125,7 +124,7 @@ func TestLockLifecycle(t *testing.T) {
 			p := n.names("lockdone")
 			src := p + "-logs"
 			n.seed(src, 12)
-			out, err := Run(context.Background(), s, State{Source: src, Mode: mode, Run: "r1"})
+			out, err := Run(testCtx(t), s, State{Source: src, Mode: mode, Run: "r1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +139,7 @@ func TestLockLifecycle(t *testing.T) {
 	t.Run("unfinished-run-then-another", func(t *testing.T) {
 		n := needNode(t)
 		s := testSteps(t, n)
-		ctx := context.Background()
+		ctx := testCtx(t)
 		p := n.names("lockagain")
 		src := p + "-logs"
 		n.seed(src, 9)
@@ -164,7 +163,7 @@ func TestLockLifecycle(t *testing.T) {
 	t.Run("rollback-adopts-a-left-lock", func(t *testing.T) {
 		n := needNode(t)
 		s := testSteps(t, n)
-		ctx := context.Background()
+		ctx := testCtx(t)
 		p := n.names("lockleft")
 		src := p + "-logs"
 		n.seed(src, 15)
@@ -193,7 +192,7 @@ func TestLockLifecycle(t *testing.T) {
 	t.Run("foreign-index-under-the-lock-name", func(t *testing.T) {
 		n := needNode(t)
 		s := testSteps(t, n)
-		ctx := context.Background()
+		ctx := testCtx(t)
 		p := n.names("lockforeign")
 		src := p + "-logs"
 		n.seed(src, 6)

@@ -13,8 +13,12 @@
 // The state is not trusted to say which things belong together: the task must be the copy
 // from From to To (by action and description), To must be the index this run created as
 // the copy of the very index From is now (its uuid is in To's _meta), and the source must
-// still resolve to From. A stale, duplicated or edited state therefore fails instead of
-// verifying, swapping or rolling back the wrong index.
+// still resolve to From — or, in rename-back's second copy, From must be this run's
+// temporary, carrying the lock the first swap put on it. Every index name in the state
+// (source, dest, from, to, source_index) follows the same rules at every step, and a write
+// block is lifted only where Elasticsearch shows this run set it. A stale, duplicated,
+// edited or forged state therefore fails instead of verifying, swapping or rolling back the
+// wrong index.
 //
 // A swap and a rollback of the same copy running at once (a task timeout shorter than the
 // Lambda's) are kept apart by a lock named for the copy, which either the swap takes as an
@@ -45,6 +49,11 @@ type Config struct {
 	// up with RollbackIncomplete (deleting the destination under a running copy would let
 	// the copy recreate it). Default 30s.
 	CancelTimeout time.Duration
+	// RequestTimeout bounds each request to Elasticsearch, from connecting to reading the
+	// whole answer, so a node that accepts connections but never answers fails the step with
+	// ElasticsearchError instead of holding a Lambda invocation until its deadline. Keep it
+	// under the function's timeout. Default 30s.
+	RequestTimeout time.Duration
 	// Retries is how many times Run retries a step that failed with ElasticsearchError,
 	// waiting PollInterval between attempts. Default 3; negative means none.
 	Retries int
@@ -88,13 +97,16 @@ func New(t esapi.Transport, cfg Config) *Steps {
 	if cfg.CancelTimeout <= 0 {
 		cfg.CancelTimeout = 30 * time.Second
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
 	if cfg.Retries == 0 {
 		cfg.Retries = 3
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Steps{t: t, cfg: cfg, log: cfg.Logger}
+	return &Steps{t: timeoutTransport{t: t, timeout: cfg.RequestTimeout}, cfg: cfg, log: cfg.Logger}
 }
 
 // Do runs one step: st.Step, or st.Next when Step is empty, or validate for a new request
@@ -110,7 +122,13 @@ func (s *Steps) Do(ctx context.Context, st State) (State, error) {
 		step = StepValidate // a new request, e.g. a state machine's execution input
 	}
 	in := st
-	out, err := s.do(ctx, step, st)
+	// Before any request: a state this large (150k task ids) would make cleanup send
+	// hundreds of thousands of requests, and retrying cannot shrink it.
+	err := st.checkSize()
+	out := st
+	if err == nil {
+		out, err = s.do(ctx, step, st)
+	}
 	if err == nil {
 		err = out.checkSize()
 	}

@@ -1,14 +1,12 @@
 package reindex
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // longMapping turns the keyword field "n" into a long: the mapping change the tests make.
@@ -45,7 +43,7 @@ func TestRunAliasModeChangesMapping(t *testing.T) {
 	n.seed(src, 300)
 	n.addAliases(src, p+"-read", p+"-write")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -94,7 +92,7 @@ func TestRunRenameBackChangesMapping(t *testing.T) {
 	n.seed(src, 250)
 	n.addAliases(src, p+"-read", p+"-write")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Mode: ModeRenameBack, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Mode: ModeRenameBack, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -135,7 +133,7 @@ func TestRunTemplateMappings(t *testing.T) {
 			"mappings": map[string]any{"properties": map[string]any{"n": map[string]any{"type": "long"}}},
 		},
 	})
-	st, err := Run(context.Background(), s, State{Source: src, Template: true, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Template: true, Run: "r1"})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -155,7 +153,7 @@ func TestRunTemplateMappings(t *testing.T) {
 	// No template for the name: refused before anything happens.
 	other := p + "-other"
 	n.seed(other, 1)
-	_, err = s.Do(context.Background(), State{Step: StepValidate, Source: other, Template: true})
+	_, err = s.Do(testCtx(t), State{Step: StepValidate, Source: other, Template: true})
 	mustName(t, err, InvalidRequest)
 }
 
@@ -168,7 +166,7 @@ func TestRunFailingCopyRollsBack(t *testing.T) {
 	src := p + "-logs"
 	n.seed(src, 120, "abc")
 
-	st, err := Run(context.Background(), s, State{Source: src, Mappings: longMapping, Run: "r1"})
+	st, err := Run(testCtx(t), s, State{Source: src, Mappings: longMapping, Run: "r1"})
 	mustName(t, err, ReindexFailed)
 	if !strings.Contains(err.Error(), "abc") && !strings.Contains(err.Error(), "mapper_parsing_exception") {
 		t.Errorf("error does not say which document failed: %v", err)
@@ -194,7 +192,7 @@ func TestRunFailingCopyRollsBack(t *testing.T) {
 func TestWritesDuringCopyAreRejected(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("block")
 	src := p + "-logs"
 	n.seed(src, 1500)
@@ -217,6 +215,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 		t.Errorf("retried start: task %q err %v, want the running task %q", again2.TaskID, err, st.TaskID)
 	}
 	rejected := 0
+	pace := newPoll(t, "the throttled copy")
 	for st.Next == StepCheck {
 		if st, err = s.Do(ctx, st); err != nil {
 			t.Fatal(err)
@@ -226,7 +225,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 				t.Fatal("the source accepted a write during the copy")
 			}
 			rejected++
-			time.Sleep(100 * time.Millisecond)
+			pace.pause()
 		}
 	}
 	if rejected == 0 {
@@ -246,7 +245,7 @@ func TestWritesDuringCopyAreRejected(t *testing.T) {
 func TestCountMismatchIsNeverSuccess(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	type tweak struct {
 		name  string
 		tweak func(dest string)
@@ -291,7 +290,7 @@ func TestCountMismatchIsNeverSuccess(t *testing.T) {
 func TestLostTaskIsTaskLost(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("lost")
 	src := p + "-logs"
 	n.seed(src, 30)
@@ -323,7 +322,7 @@ func TestLostTaskIsTaskLost(t *testing.T) {
 func TestStartIntoPartialDestination(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("partial")
 	src := p + "-logs"
 	n.seed(src, 80)
@@ -350,13 +349,14 @@ func TestEveryStepRetried(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
 			s := testSteps(t, n)
-			ctx := context.Background()
+			ctx := testCtx(t)
 			p := n.names("retry")
 			src := p + "-logs"
 			n.seed(src, 60)
 			n.addAliases(src, p+"-read", p+"-write")
 			st := State{Step: StepValidate, Source: src, Mappings: longMapping, Mode: mode, Run: "r1"}
 			seen := map[string]bool{}
+			pace := newPoll(t, "the retried workflow")
 			for st.Next != "" || st.Step != "" {
 				step := st.Step
 				if step == "" {
@@ -367,7 +367,7 @@ func TestEveryStepRetried(t *testing.T) {
 					t.Fatalf("%s: %v", step, err)
 				}
 				if first.Status == StatusRunning && step == StepCheck {
-					time.Sleep(50 * time.Millisecond)
+					pace.pause()
 					st = first
 					continue
 				}
@@ -429,7 +429,7 @@ func comparable(st State) string {
 func TestRollbackCancelsRunningCopy(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("cancel")
 	src := p + "-logs"
 	n.seed(src, 1500)
@@ -461,7 +461,7 @@ func TestRollbackCancelsRunningCopy(t *testing.T) {
 func TestPreBlockedSourceKeepsItsBlock(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("preblocked")
 	src := p + "-logs"
 	n.seed(src, 10)
@@ -488,7 +488,7 @@ func TestPreBlockedSourceKeepsItsBlock(t *testing.T) {
 func TestRollbackAfterSourceDeletedKeepsData(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("rbfail")
 	src := p + "-logs"
 	n.seed(src, 70)
@@ -517,7 +517,7 @@ func TestRollbackAfterSourceDeletedKeepsData(t *testing.T) {
 func TestValidateRefusesExistingDestination(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("exists")
 	src := p + "-logs"
 	n.seed(src, 5)
@@ -553,7 +553,7 @@ func TestValidateRefusesExistingDestination(t *testing.T) {
 func TestRunTwiceThroughTheAlias(t *testing.T) {
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("twice")
 	src := p + "-logs"
 	n.seed(src, 33)

@@ -16,10 +16,23 @@ func (st *State) checkRequest(step Step) error {
 	if st.Dest == st.Source {
 		return fail(InvalidRequest, step, "dest %q is the source", st.Dest)
 	}
-	for _, name := range []string{st.Source, st.Dest} {
-		if strings.HasPrefix(name, lockPrefix) {
-			return fail(InvalidRequest, step, "%q: names starting with %q are the workflow's locks", name, lockPrefix)
+	// The progress fields name indices too, and a forged state can set them at any step:
+	// they follow the request's rules, so no step acts on a hidden, wildcard or lock name.
+	for _, f := range [...]struct{ field, name string }{
+		{"source", st.Source}, {"dest", st.Dest}, {"from", st.From}, {"to", st.To}, {"source_index", st.SourceIndex},
+	} {
+		if f.name == "" && (f.field == "from" || f.field == "to" || f.field == "source_index") {
+			continue // not set yet: validate and preflight fill them in
 		}
+		if err := CheckIndexName(f.name); err != nil {
+			return fail(InvalidRequest, step, "%s: %w", f.field, err)
+		}
+		if strings.HasPrefix(f.name, lockPrefix) {
+			return fail(InvalidRequest, step, "%s %q: names starting with %q are the workflow's locks", f.field, f.name, lockPrefix)
+		}
+	}
+	if st.SourceIndex != "" && st.SourceIndex == st.Dest {
+		return fail(InvalidRequest, step, "source_index %q is the dest", st.SourceIndex)
 	}
 	if err := checkRunID(st.Run); err != nil {
 		return fail(InvalidRequest, step, "%w", err)
@@ -29,6 +42,9 @@ func (st *State) checkRequest(step Step) error {
 	}
 	if st.RequestsPerSecond < 0 {
 		return fail(InvalidRequest, step, "requests_per_second %d is negative", st.RequestsPerSecond)
+	}
+	if len(st.Tasks) > MaxTasks {
+		return fail(InvalidRequest, step, "tasks lists %d task ids, over %d: a run starts one copy per phase", len(st.Tasks), MaxTasks)
 	}
 	// Task ids go into URL paths unescaped: "n:1?x=y" or "n:1/../x" would ask for something else.
 	for _, id := range append([]string{st.TaskID}, st.Tasks...) {
@@ -72,6 +88,18 @@ func (st *State) checkValidated(step Step) error {
 	if st.From == "" || st.To == "" || st.SourceIndex == "" {
 		return fail(InvalidRequest, step, "state has not been through preflight (from, to and source_index are set by it)")
 	}
+	if err := st.checkPhase(step); err != nil {
+		return err
+	}
+	if step != StepBlock && st.SourceCount == nil {
+		return fail(InvalidRequest, step, "state has no source_count: run block first")
+	}
+	return nil
+}
+
+// checkPhase makes sure From and To are the copy the phase makes: source_index to dest, or
+// (rename-back's second copy) dest back to the source's name.
+func (st *State) checkPhase(step Step) error {
 	switch st.Phase {
 	case PhaseCopy:
 		if st.From != st.SourceIndex || st.To != st.Dest {
@@ -83,9 +111,6 @@ func (st *State) checkValidated(step Step) error {
 		}
 	default:
 		return fail(InvalidRequest, step, "unknown phase %q", st.Phase)
-	}
-	if step != StepBlock && st.SourceCount == nil {
-		return fail(InvalidRequest, step, "state has no source_count: run block first")
 	}
 	return nil
 }

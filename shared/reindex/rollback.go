@@ -17,13 +17,18 @@ import (
 // lock before it reads anything (lock.go), and releases it when it is done.
 func (s *Steps) rollback(ctx context.Context, st *State) error {
 	st.Next, st.WaitSeconds = "", 0
-	if st.checkRequest(StepRollback) != nil || st.From == "" || st.To == "" || st.SourceIndex == "" {
-		// Before preflight nothing was created or blocked.
+	if st.From == "" || st.To == "" || st.SourceIndex == "" {
+		// Before preflight nothing was created or blocked (whatever else the state holds:
+		// a request validate refused is rolled back like this too).
 		st.Status = StatusRolledBack
 		return nil
 	}
-	if st.Phase != PhaseCopy && st.Phase != PhaseBack {
-		return fail(InvalidRequest, StepRollback, "unknown phase %q", st.Phase)
+	// Past preflight the state names indices; a forged or garbled one acts on none of them.
+	if err := st.checkRequest(StepRollback); err != nil {
+		return err
+	}
+	if err := st.checkPhase(StepRollback); err != nil {
+		return err
 	}
 	if err := s.stopTask(ctx, st); err != nil {
 		return err
@@ -83,15 +88,8 @@ func (s *Steps) rollbackClaimed(ctx context.Context, st *State, c claim) error {
 		}
 	}
 	// After a swap, an index named From is not the one this run blocked.
-	ourBlock := c == claimHeld && (st.Phase == PhaseBack || !st.SourceWasBlocked)
-	if from != nil && from.writeBlocked() && ourBlock {
-		ourBlock, err = s.blockedByThisRun(ctx, st, from)
-		if err != nil {
-			return err
-		}
-	}
-	if from != nil && from.writeBlocked() && ourBlock {
-		if err := s.unblock(ctx, st.From); err != nil {
+	if from != nil && c == claimHeld {
+		if err := s.liftOwnBlock(ctx, st, from); err != nil {
 			return err
 		}
 	}
@@ -123,26 +121,41 @@ func (s *Steps) rollbackClaimed(ctx context.Context, st *State, c claim) error {
 	return nil
 }
 
-// blockedByThisRun tells whether the write block on from is one this run may lift: in
-// phase copy from must be what the source resolves to, in phase back this run's temporary.
-// A state edited to name another index does not unblock it.
-func (s *Steps) blockedByThisRun(ctx context.Context, st *State, from *indexInfo) (bool, error) {
+// liftOwnBlock lifts From's write block if Elasticsearch shows this run set it: in phase
+// copy the source carries this run's block record (lock.go), and the request's source still
+// resolves to it; in phase back From is this run's temporary. Whatever the state says about
+// the block before the run (source_was_blocked) plays no part.
+func (s *Steps) liftOwnBlock(ctx context.Context, st *State, from *indexInfo) error {
 	if st.Phase == PhaseBack {
-		if !from.ours(st.Run) {
-			s.log.WarnContext(ctx, "reindex rollback: leaving the write block of an index this run did not create", "index", from.Name)
-			return false, nil
+		if !from.writeBlocked() {
+			return nil
 		}
-		return true, nil
+		if !from.ours(st.Run) || from.marker().Phase != PhaseCopy {
+			s.log.WarnContext(ctx, "reindex rollback: leaving the write block of an index this run did not create", "index", from.Name)
+			return nil
+		}
+		return s.unblock(ctx, st.From)
+	}
+	if !hasBlockRecord(from, st.Run) {
+		if from.writeBlocked() {
+			s.log.InfoContext(ctx, "reindex rollback: leaving a write block this run did not set", "index", from.Name)
+		}
+		return nil
 	}
 	infos, err := getIndex(ctx, s.t, st.Source)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if len(infos) != 1 || infos[0].Name != from.Name {
 		s.log.WarnContext(ctx, "reindex rollback: leaving the write block of an index the source does not resolve to", "index", from.Name, "source", st.Source)
-		return false, nil
+		return nil
 	}
-	return true, nil
+	if from.writeBlocked() {
+		if err := s.unblock(ctx, st.From); err != nil {
+			return err
+		}
+	}
+	return s.dropBlockRecord(ctx, st.Run, from.Name)
 }
 
 // stopTask cancels every running copy from From into To — the recorded task, one a crashed
@@ -151,6 +164,15 @@ func (s *Steps) blockedByThisRun(ctx context.Context, st *State, from *indexInfo
 // again. Tasks are found by what they copy, never by the state's task id alone, so a task
 // id that names someone else's task does not get it cancelled.
 func (s *Steps) stopTask(ctx context.Context, st *State) error {
+	// A copy into an index this run did not create is not this run's copy, whatever the
+	// state says (a forged rollback naming someone else's reindex): it is left running.
+	to, _, err := concreteIndex(ctx, s.t, st.To)
+	if err != nil {
+		return err
+	}
+	if to == nil || !to.ours(st.Run) {
+		return nil
+	}
 	ids, err := runningCopies(ctx, s.t, st.From, st.To)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package reindex
 
 import (
 	"encoding/json"
-	"fmt"
 )
 
 // Step names one step of the workflow. The state machine and the Lambda handler use these
@@ -106,7 +105,9 @@ type State struct {
 	// From and To are the indices of the current copy.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
-	// SourceIndex is the concrete index behind Source.
+	// SourceIndex is the concrete index behind Source. Like From and To it follows the
+	// request's naming rules, and every step that acts on it first asks Elasticsearch
+	// whether Source still resolves to it.
 	SourceIndex string `json:"source_index,omitempty"`
 	// SourceAliases are the source's aliases with their definitions (filter, routing,
 	// is_write_index) as preflight saw them. For information: the swap carries over the
@@ -114,8 +115,10 @@ type State struct {
 	SourceAliases map[string]json.RawMessage `json:"source_aliases,omitempty"`
 	// PreflightCount is the source's _count before the write block (informational).
 	PreflightCount *int64 `json:"preflight_count,omitempty"`
-	// SourceWasBlocked records that the source had a write block before this run: rollback
-	// leaves it, and the final index gets it back.
+	// SourceWasBlocked records that preflight found the source write-blocked. For
+	// information only: rollback lifts a block only where Elasticsearch shows this run set
+	// it, and restore gives the final index the block create found (both in lock.go's
+	// records and the copy's _meta), so an edited value changes neither.
 	SourceWasBlocked bool `json:"source_was_blocked,omitempty"`
 	// SourceCount is the source's _count taken after the write block: what every copy must
 	// hold.
@@ -172,6 +175,10 @@ const MaxMappingsBytes = 64 << 10
 // with room for the state machine's own fields).
 const MaxStateBytes = 200 << 10
 
+// MaxTasks caps State.Tasks. A run starts one copy task per phase, and a retried start
+// adopts the running one, so a handful is normal; each listed task costs cleanup two requests.
+const MaxTasks = 64
+
 func (s Step) valid() bool {
 	switch s {
 	case StepValidate, StepPreflight, StepBlock, StepCreate, StepStart, StepCheck,
@@ -188,14 +195,16 @@ func (st *State) count() int64 {
 	return *st.SourceCount
 }
 
-// checkSize refuses a state that would not fit in a Step Functions payload.
+// checkSize refuses a state that would not fit in a Step Functions payload, or that is not
+// JSON at all (a RawMessage a Go caller filled with something else). Both are
+// InvalidRequest: the same state fails the same way on every retry.
 func (st *State) checkSize() error {
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+		return fail(InvalidRequest, "", "state cannot be encoded as JSON: %w", err)
 	}
 	if len(b) > MaxStateBytes {
-		return fmt.Errorf("state is %d bytes, over the %d-byte limit", len(b), MaxStateBytes)
+		return fail(InvalidRequest, "", "state is %d bytes, over the %d-byte limit", len(b), MaxStateBytes)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package reindex
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Tests that feed the steps states a buggy, retried, duplicated or malicious state machine
@@ -67,7 +65,7 @@ func TestStaleRollbackDuringCopyBackKeepsTemporary(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("stale")
 	src := p + "-logs"
 	n.seed(src, 70)
@@ -96,7 +94,7 @@ func TestRollbackLeavesAnotherRunsFinishedCopy(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("forgedrb")
 	src := p + "-logs"
 	n.seed(src, 40)
@@ -137,7 +135,7 @@ func TestForeignTaskIsNotThisCopy(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("foreign")
 	src := p + "-logs"
 	n.seed(src, 30)
@@ -184,7 +182,7 @@ func TestRollbackStopsDuplicateCopy(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("dupstart")
 	src := p + "-logs"
 	n.seed(src, 300)
@@ -200,7 +198,13 @@ func TestRollbackStopsDuplicateCopy(t *testing.T) {
 	if ids := n.runningCopies(src, st.Dest); len(ids) > 0 {
 		t.Errorf("copies still running after rollback: %v", ids)
 	}
-	time.Sleep(700 * time.Millisecond) // a surviving copy writes a batch every 0.5 s
+	// Only a copy that still runs could recreate the destination; both have completed
+	// (cancelled), so what the node shows now is final.
+	for _, id := range []string{st.TaskID, dup} {
+		if n.taskRunning(id) {
+			t.Fatalf("task %s still running after rollback", id)
+		}
+	}
 	if n.exists(st.Dest) {
 		t.Error("the destination exists again after rollback")
 	}
@@ -214,7 +218,7 @@ func TestStartRefusesForeignDestination(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("foreigndest")
 	src := p + "-logs"
 	n.seed(src, 20)
@@ -238,7 +242,7 @@ func TestSourceIndexMustBeTheSource(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("srcidx")
 	victim := p + "-victim"
 	n.seed(victim, 25)
@@ -269,7 +273,7 @@ func TestPercentInNamesIsRefused(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("pct")
 	n.seed(p+"-xa", 5)
 	n.ok("PUT", "/"+p+"-x%2561", nil) // the index literally named "<p>-x%61"
@@ -288,7 +292,7 @@ func TestElasticsearchRefusalIsNotRetried(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("refused")
 	src := p + "-logs"
 	n.seed(src, 5)
@@ -315,7 +319,7 @@ func TestVerifyAfterTampering(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("tamper")
 	src := p + "-logs"
 	n.seed(src, 15)
@@ -352,7 +356,7 @@ func TestCopyBackMismatchKeepsTemporary(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("backfail")
 	src := p + "-logs"
 	n.seed(src, 45)
@@ -393,7 +397,7 @@ func TestUnrefreshedSourceDocumentsAreCopied(t *testing.T) {
 			for i := 0; i < 5; i++ {
 				n.ok("PUT", fmt.Sprintf("/%s/_doc/late%d", src, i), map[string]any{"n": "7"})
 			}
-			out, err := Run(context.Background(), s, State{Source: src, Mode: mode, Run: "r1"})
+			out, err := Run(testCtx(t), s, State{Source: src, Mode: mode, Run: "r1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -413,7 +417,7 @@ func TestSwapCarriesTheSourcesRealAliases(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
 			s := testSteps(t, n)
-			ctx := context.Background()
+			ctx := testCtx(t)
 			p := n.names("hijack")
 			src, other := p+"-logs", p+"-other"
 			n.seed(src, 12)
@@ -457,7 +461,7 @@ func TestConcurrentSwaps(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			n := needNode(t)
 			s := testSteps(t, n)
-			ctx := context.Background()
+			ctx := testCtx(t)
 			p := n.names("concswap")
 			src := p + "-logs"
 			n.seed(src, 30)
@@ -503,7 +507,7 @@ func TestCleanupKeepsOtherTaskResults(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("cleanup")
 	src := p + "-logs"
 	n.seed(src, 10)
@@ -530,7 +534,7 @@ func TestFailedTaskWithEqualCountsIsNotVerified(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("failedeq")
 	src := p + "-logs"
 	n.seed(src, 9, "abc") // "abc" does not fit a long
@@ -557,7 +561,7 @@ func TestUnicodeAndLongNames(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("names")
 	src := p + "-ünïcødé-日志-"
 	src += strings.Repeat("ä", (255-len(src)-len("-r1-tmp"))/2)
@@ -586,7 +590,7 @@ func TestNameTakenDuringRenameBackWindow(t *testing.T) {
 	t.Parallel()
 	n := needNode(t)
 	s := testSteps(t, n)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	p := n.names("window")
 	src := p + "-logs"
 	n.seed(src, 20)

@@ -134,7 +134,7 @@ func (s *Steps) preflight(ctx context.Context, st *State) error {
 		return err
 	}
 	st.SourceIndex = src.Name
-	st.SourceAliases = src.Aliases
+	st.SourceAliases = withoutLocks(src.Aliases)
 	st.PreflightCount = i64(n)
 	st.SourceWasBlocked = src.writeBlocked()
 	st.From, st.To = src.Name, st.Dest

@@ -40,20 +40,14 @@ func (s *Steps) verifyCopy(ctx context.Context, st *State, step Step) (verified,
 	if !done {
 		return verified{}, fail(InvalidRequest, step, "task %s is still running: verify after check reports %q", st.TaskID, StatusCopied)
 	}
-	from, _, err := concreteIndex(ctx, s.t, st.From)
+	// From is the source (phase copy) or this run's verified temporary (phase back), as
+	// Elasticsearch shows it now: not whatever index the state names.
+	from, err := s.checkFrom(ctx, st, step)
 	if err != nil {
 		return verified{}, err
 	}
-	if from == nil {
-		return verified{}, fail(InvalidRequest, step, "%q does not exist", st.From)
-	}
 	if !from.writeBlocked() {
 		return verified{}, fail(CountMismatch, step, "%q is not write-blocked, so its count cannot be compared", st.From)
-	}
-	if st.Phase == PhaseCopy {
-		if err := s.checkSourceIsFrom(ctx, st, step); err != nil {
-			return verified{}, err
-		}
 	}
 	to, _, err := concreteIndex(ctx, s.t, st.To)
 	if err != nil {
@@ -115,16 +109,17 @@ func (s *Steps) restore(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	if to == nil || !to.ours(st.Run) {
-		return fail(NotOurs, StepRestore, "%q does not exist or was not created by run %q", st.To, st.Run)
+	if to == nil || !to.ours(st.Run) || to.marker().Phase != st.Phase {
+		return fail(NotOurs, StepRestore, "%q does not exist or was not created by run %q in phase %q", st.To, st.Run, st.Phase)
 	}
 	index := map[string]any{
 		"number_of_replicas": st.Restore.NumberOfReplicas,
 		"refresh_interval":   st.Restore.RefreshInterval,
 	}
-	// The final index keeps a write block the source had before the run. (In rename-back the
-	// temporary is blocked for its own copy anyway.)
-	if st.SourceWasBlocked && (st.Mode == ModeAlias || st.Phase == PhaseBack) {
+	// The final index keeps a write block the source had before the run, as create found it
+	// in Elasticsearch and wrote it into To's marker. (In rename-back the temporary is
+	// blocked for its own copy anyway.)
+	if to.marker().SourceBlocked && (st.Mode == ModeAlias || st.Phase == PhaseBack) {
 		index["blocks.write"] = true
 	}
 	b, err := jsonBody(map[string]any{"index": index})

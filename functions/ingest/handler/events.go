@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/ingest"
 )
 
@@ -49,13 +50,13 @@ type eventBridgeS3 struct {
 func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 	var shape eventShape
 	if err := json.Unmarshal(raw, &shape); err != nil {
-		return nil, fmt.Errorf("event is not JSON: %w", err)
+		return nil, badJSON("event is not JSON", err)
 	}
 	switch {
 	case shape.Continuation != nil:
 		c := *shape.Continuation
 		if c.Bucket == "" || c.Key == "" || c.Offset < 0 {
-			return nil, fmt.Errorf("continuation without bucket, key or a valid offset: %s", raw)
+			return nil, fmt.Errorf("continuation without bucket, key or a valid offset: %s", escape.Prefix(raw, escape.DefaultPrefix))
 		}
 		return []ingest.Object{c}, nil
 	case shape.Event == "s3:TestEvent":
@@ -64,13 +65,14 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 		return objectsIn([]byte(shape.Message))
 	case shape.DetailType != "":
 		if shape.Source != "aws.s3" || shape.DetailType != "Object Created" {
-			return nil, fmt.Errorf("unsupported EventBridge event %q from %q (want \"Object Created\" from aws.s3)", shape.DetailType, shape.Source)
+			return nil, fmt.Errorf("unsupported EventBridge event \"%s\" from \"%s\" (want \"Object Created\" from aws.s3)",
+				escape.String(shape.DetailType, 64), escape.String(shape.Source, 64))
 		}
 		var ev struct {
 			Detail eventBridgeS3 `json:"detail"`
 		}
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("EventBridge event: %w", err)
+			return nil, badJSON("EventBridge event", err)
 		}
 		key, err := decodeKey(ev.Detail.Object.Key)
 		if err != nil {
@@ -83,14 +85,19 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 	case len(shape.Records) > 0:
 		var ev events.S3Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("S3 event: %w", err)
+			return nil, badJSON("S3 event", err)
 		}
 		for i, r := range ev.Records {
 			if r.EventSource != "aws:s3" {
-				return nil, fmt.Errorf("record %d comes from %q, want aws:s3", i, r.EventSource)
+				return nil, fmt.Errorf("record %d comes from \"%s\", want aws:s3", i, escape.String(r.EventSource, 64))
 			}
 			if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				continue // deletions, restores, lifecycle: nothing to ship
+			}
+			// An object always has a bucket: a record without one names nothing to read,
+			// and must never be taken for a path on this machine.
+			if r.S3.Bucket.Name == "" || r.S3.Object.URLDecodedKey == "" {
+				return nil, fmt.Errorf("record %d (%s) has no bucket name or no object key", i, r.EventName)
 			}
 			// events.S3Object decodes the key with url.QueryUnescape ("+" is a space).
 			objs = append(objs, ingest.Object{Bucket: r.S3.Bucket.Name, Key: r.S3.Object.URLDecodedKey})
@@ -104,7 +111,14 @@ func objectsIn(raw []byte) (objs []ingest.Object, err error) {
 func decodeKey(k string) (string, error) {
 	d, err := url.QueryUnescape(k)
 	if err != nil {
-		return "", fmt.Errorf("object key %q is not URL-encoded properly: %w", k, err)
+		return "", fmt.Errorf("object key \"%s\" is not URL-encoded properly: %w", escape.String(k, escape.DefaultPrefix), err)
 	}
 	return d, nil
+}
+
+// badJSON reports an event encoding/json refused. Its message is cut short and escaped:
+// json quotes a number literal it cannot store whole ("cannot unmarshal number 1111…"),
+// and the literal is the sender's, of any length.
+func badJSON(what string, err error) error {
+	return fmt.Errorf("%s: %s", what, escape.String(err.Error(), 2*escape.DefaultPrefix))
 }

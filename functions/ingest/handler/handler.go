@@ -30,7 +30,6 @@ import (
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/ingest"
 	"github.com/logferry/logferry/shared/logstash"
-	"github.com/logferry/logferry/shared/metrics"
 )
 
 // SQSAPI is the part of the SQS client used for continuations.
@@ -44,7 +43,7 @@ type LambdaAPI interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
-// Deps are the parts the handler talks to. Tests and the CLI pass their own.
+// Deps are the parts the handler talks to. Tests and `logferry invoke` pass their own.
 type Deps struct {
 	S3     ingest.Getter
 	SQS    SQSAPI    // continuations via SQS; nil: none possible that way
@@ -54,7 +53,7 @@ type Deps struct {
 	// Credentials for Logstash, already resolved.
 	Credentials config.Credentials
 	// HTTPClient is shared by every object's indexer, so connections are reused across
-	// objects and warm invocations. Default: the indexer's own.
+	// objects and warm invocations. Default: one the handler makes at start-up.
 	HTTPClient *http.Client
 	Logger     *slog.Logger // default: JSON to stderr
 	Metrics    io.Writer    // EMF lines; default stdout, where Lambda collects them
@@ -63,16 +62,13 @@ type Deps struct {
 	FunctionName string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Progress, when set, is called every few thousand lines with an object's running
-	// result (the CLI's progress line). Default none.
-	Progress func(ingest.Result)
 }
 
 // Handler ships the objects named by Lambda events.
 type Handler struct {
-	cfg  config.Ingest
-	deps Deps
-	sink logstash.Config // per object, Source is added
+	cfg     config.Ingest
+	deps    Deps
+	shipper *ingest.Shipper
 }
 
 // New builds a handler for the Lambda environment: configuration from getenv, AWS clients
@@ -103,28 +99,10 @@ func New(ctx context.Context, getenv func(string) string) (*Handler, error) {
 			return nil, err
 		}
 	}
-	if deps.DeadLetter, err = DeadLetterFor(cfg.DeadLetter, s3c); err != nil {
+	if deps.DeadLetter, err = ingest.DeadLetterFor(cfg.DeadLetter, s3c); err != nil {
 		return nil, err
 	}
 	return NewWithDeps(cfg, deps)
-}
-
-// DeadLetterFor returns the dead letter a DEAD_LETTER_URI names: s3://bucket/prefix/ or a
-// local directory; nil for "".
-func DeadLetterFor(uri string, s3c *s3.Client) (logstash.DeadLetter, error) {
-	switch {
-	case uri == "":
-		return nil, nil
-	case strings.HasPrefix(uri, "s3://"):
-		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
-		if bucket == "" || s3c == nil {
-			return nil, fmt.Errorf("dead letter %q: no bucket or no S3 client", uri)
-		}
-		return logstash.NewS3DeadLetter(s3c, bucket, prefix)
-	case strings.Contains(uri, "://"):
-		return nil, fmt.Errorf("dead letter %q: want s3://bucket/prefix/ or a local directory", uri)
-	}
-	return logstash.NewDir(uri)
 }
 
 // NewWithDeps builds a handler from explicit parts.
@@ -141,42 +119,18 @@ func NewWithDeps(cfg config.Ingest, deps Deps) (*Handler, error) {
 	if deps.FunctionName == "" {
 		deps.FunctionName = lambdacontext.FunctionName
 	}
-	sink, err := SinkConfig(cfg, deps.Credentials)
+	if deps.S3 == nil {
+		return nil, errors.New("handler: Deps.S3 is nil")
+	}
+	shipper, err := ingest.NewShipper(ingest.ShipperConfig{
+		Ingest: cfg, Credentials: deps.Credentials, Getter: deps.S3, DeadLetter: deps.DeadLetter,
+		HTTPClient: deps.HTTPClient, Logger: deps.Logger, Metrics: deps.Metrics,
+		FunctionName: deps.FunctionName, Now: deps.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	sink.HTTPClient, sink.DeadLetter, sink.Logger = deps.HTTPClient, deps.DeadLetter, deps.Logger
-	// Fail at start-up, not per object, on a sink configuration that cannot work.
-	if err := sink.Validate(); err != nil {
-		return nil, err
-	}
-	return &Handler{cfg: cfg, deps: deps, sink: sink}, nil
-}
-
-// SinkConfig is the Logstash sink an ingest configuration describes (the CLI's replay
-// uses it too). It reads LOGSTASH_CA_CERT's file.
-func SinkConfig(c config.Ingest, creds config.Credentials) (logstash.Config, error) {
-	sc := logstash.Config{
-		URL:            c.LogstashURL,
-		Username:       creds.Username,
-		Password:       creds.Password,
-		APIKey:         creds.APIKey,
-		BatchDocs:      c.BatchDocs,
-		BatchBytes:     c.BatchBytes,
-		Workers:        c.Concurrency,
-		Codec:          logstash.Codec(c.Codec),
-		DisableGzip:    !c.Gzip,
-		RequestTimeout: c.RequestTimeout,
-		MaxRetries:     c.MaxRetries, // 0: the sink's default
-	}
-	if c.CACertFile != "" {
-		pem, err := os.ReadFile(c.CACertFile)
-		if err != nil {
-			return sc, fmt.Errorf("LOGSTASH_CA_CERT: %w", err)
-		}
-		sc.CACertPEM = pem
-	}
-	return sc, nil
+	return &Handler{cfg: cfg, deps: deps, shipper: shipper}, nil
 }
 
 // Response is what an S3, EventBridge or continuation invocation returns.
@@ -206,12 +160,12 @@ type ObjectReport struct {
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var shape eventShape
 	if err := json.Unmarshal(raw, &shape); err != nil {
-		return nil, fmt.Errorf("event is not JSON: %w", err)
+		return nil, badJSON("event is not JSON", err)
 	}
 	if len(shape.Records) > 0 && shape.Records[0].EventSource == "aws:sqs" {
 		var ev events.SQSEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("SQS event: %w", err)
+			return nil, badJSON("SQS event", err)
 		}
 		return h.handleSQS(ctx, ev), nil
 	}
@@ -241,7 +195,15 @@ func (h *Handler) pastStop(ctx context.Context) bool {
 func (h *Handler) handleObjects(ctx context.Context, objs []ingest.Object) (*Response, error) {
 	resp := &Response{Objects: []ObjectReport{}}
 	var failed []string
+	var refused error
 	for _, obj := range objs {
+		if refused != nil {
+			// Logstash refused the credentials: every object would be refused too. They
+			// are not dead-lettered; the failed event is retried, and S3 holds the data.
+			resp.Objects = append(resp.Objects, ObjectReport{Bucket: obj.Bucket, Key: obj.Key, Offset: obj.Offset, Error: "not started: " + refused.Error()})
+			failed = append(failed, obj.String())
+			continue
+		}
 		if h.pastStop(ctx) {
 			// Not started: hand the whole object on rather than fail the event, which
 			// would make Lambda retry the objects already shipped too.
@@ -253,10 +215,13 @@ func (h *Handler) handleObjects(ctx context.Context, objs []ingest.Object) (*Res
 			resp.Objects = append(resp.Objects, rep)
 			continue
 		}
-		rep, err := h.object(ctx, obj, "")
+		rep, err := h.shipAndContinue(ctx, obj, "")
 		resp.Objects = append(resp.Objects, rep)
 		if err != nil && !ingest.IsPermanent(err) {
 			failed = append(failed, obj.String())
+		}
+		if ingest.IsUnauthorized(err) {
+			refused = err
 		}
 	}
 	if len(failed) > 0 {
@@ -270,9 +235,10 @@ func (h *Handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSE
 	fail := func(id string) {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
+	refused := false
 	for _, m := range ev.Records {
 		log := h.deps.Logger.With("message_id", m.MessageId)
-		if h.pastStop(ctx) {
+		if refused || h.pastStop(ctx) {
 			fail(m.MessageId) // redelivered after the visibility timeout
 			continue
 		}
@@ -286,14 +252,24 @@ func (h *Handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSE
 		}
 		ok := true
 		for _, obj := range objs {
+			if refused {
+				ok = false
+				break
+			}
 			if h.pastStop(ctx) {
 				if err := h.continueVia(ctx, m.EventSourceARN, obj); err != nil {
+					log.Error("continuation not sent; the message will be redelivered", "bucket", obj.Bucket, "key", obj.Key, "offset", obj.Offset, "error", err)
 					ok = false
 				}
 				continue
 			}
-			if _, err := h.object(ctx, obj, m.EventSourceARN); err != nil && !ingest.IsPermanent(err) {
+			_, err := h.shipAndContinue(ctx, obj, m.EventSourceARN)
+			if err != nil && !ingest.IsPermanent(err) {
 				ok = false
+			}
+			if ingest.IsUnauthorized(err) {
+				log.Error("Logstash refused the credentials; failing the rest of the batch for redelivery", "error", err)
+				refused = true
 			}
 		}
 		if !ok {
@@ -303,106 +279,36 @@ func (h *Handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSE
 	return resp
 }
 
-// object ships one object; when it stops for the deadline it sends the continuation (to
-// queueARN when the object came from SQS).
-func (h *Handler) object(ctx context.Context, obj ingest.Object, queueARN string) (ObjectReport, error) {
-	res, err := h.Object(ctx, obj)
+// shipAndContinue ships one object, stopping DeadlineMargin before the invocation's
+// deadline; when it stops there it sends the continuation (to queueARN when the object
+// came from SQS).
+func (h *Handler) shipAndContinue(ctx context.Context, obj ingest.Object, queueARN string) (ObjectReport, error) {
+	shipCtx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		// Keep a quarter of the margin for dead-lettering what is still in flight and
+		// sending the continuation, after the sink's Close gives up waiting.
+		var cancel context.CancelFunc
+		shipCtx, cancel = context.WithDeadline(ctx, d.Add(-h.cfg.DeadlineMargin/4))
+		defer cancel()
+	}
+	res, err := h.shipper.Ship(shipCtx, obj, h.stopAt(ctx))
 	rep := ObjectReport{
 		Bucket: obj.Bucket, Key: obj.Key, Offset: obj.Offset, Skipped: res.Skipped,
 		Lines: res.Lines, Documents: res.Documents, ParseFailures: res.ParseFailures,
 		Sent: res.Sink.Sent, DeadLettered: res.Sink.DeadLettered, Continue: res.Continue,
 	}
+	if err != nil && !ingest.IsPermanent(err) {
+		h.deps.Logger.Warn("object will be redelivered", "bucket", obj.Bucket, "key", obj.Key, "offset", obj.Offset)
+	}
 	if err == nil && res.Continue != nil {
-		err = h.continueVia(ctx, queueARN, *res.Continue)
+		if err = h.continueVia(ctx, queueARN, *res.Continue); err != nil {
+			h.deps.Logger.Error("continuation not sent; the object will be redelivered", "bucket", obj.Bucket, "key", obj.Key, "offset", res.Continue.Offset, "error", err)
+		}
 	}
 	if err != nil {
 		rep.Error, rep.Permanent = err.Error(), ingest.IsPermanent(err)
 	}
 	return rep, err
-}
-
-// Object ships one object and reports it (logs and metrics). It stops at the deadline
-// but sends no continuation: that is the event handlers' part. The CLI calls it, so a
-// backfill runs exactly the Lambda's code.
-func (h *Handler) Object(ctx context.Context, obj ingest.Object) (ingest.Result, error) {
-	if d, ok := ctx.Deadline(); ok {
-		// Keep a quarter of the margin for dead-lettering what is still in flight and
-		// sending the continuation, after the sink's Close gives up waiting.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.cfg.DeadlineMargin/4))
-		defer cancel()
-	}
-	log := h.deps.Logger.With("bucket", obj.Bucket, "key", obj.Key, "offset", obj.Offset)
-	res, err := ingest.Run(ctx, obj, ingest.Config{
-		Getter: h.deps.S3,
-		NewIndexer: func(o ingest.Object) (logstash.Indexer, error) {
-			sc := h.sink
-			sc.Source = logstash.Source{Bucket: o.Bucket, Key: o.Key}
-			return logstash.NewIndexer(sc)
-		},
-		StopAt:          h.stopAt(ctx),
-		Clock:           h.deps.Now,
-		IncludeOriginal: h.cfg.IncludeOriginal,
-		MaxLineBytes:    h.cfg.MaxLineBytes,
-		Logger:          log,
-		Progress:        h.deps.Progress,
-		ProgressEvery:   8192,
-	})
-	attrs := []any{"lines", res.Lines, "documents", res.Documents, "parse_failures", res.ParseFailures,
-		"sent", res.Sink.Sent, "retries", res.Sink.Retries, "dead_lettered", res.Sink.DeadLettered,
-		"bytes", res.Bytes, "duration_ms", res.Duration.Milliseconds()}
-	if res.Continue != nil {
-		attrs = append(attrs, "continue_at", res.Continue.Offset)
-	}
-	switch {
-	case err != nil && ingest.IsPermanent(err):
-		log.Error("object rejected; retrying cannot help", append(attrs, "error", err)...)
-	case err != nil:
-		log.Error("object failed; it will be redelivered", append(attrs, "error", err)...)
-	case res.Skipped:
-		log.Info("object skipped")
-	default:
-		log.Info("object shipped", attrs...)
-	}
-	h.emit(obj, res, err)
-	return res, err
-}
-
-func (h *Handler) emit(obj ingest.Object, res ingest.Result, err error) {
-	flag := func(b bool) float64 {
-		if b {
-			return 1
-		}
-		return 0
-	}
-	ms := []metrics.Metric{
-		{Name: "Lines", Unit: metrics.Count, Value: float64(res.Lines)},
-		{Name: "Bytes", Unit: metrics.Bytes, Value: float64(res.Bytes)},
-		{Name: "Documents", Unit: metrics.Count, Value: float64(res.Documents)},
-		{Name: "ParseFailures", Unit: metrics.Count, Value: float64(res.ParseFailures)},
-		{Name: "Retries", Unit: metrics.Count, Value: float64(res.Sink.Retries)},
-		{Name: "DeadLettered", Unit: metrics.Count, Value: float64(res.Sink.DeadLettered)},
-		{Name: "Duration", Unit: metrics.Milliseconds, Value: float64(res.Duration.Milliseconds())},
-		{Name: "ObjectsFailed", Unit: metrics.Count, Value: flag(err != nil && !ingest.IsPermanent(err))},
-		{Name: "ObjectsRejected", Unit: metrics.Count, Value: flag(ingest.IsPermanent(err))},
-		{Name: "Continuations", Unit: metrics.Count, Value: flag(res.Continue != nil)},
-	}
-	props := map[string]any{"bucket": obj.Bucket, "key": obj.Key, "offset": obj.Offset}
-	if !res.Newest.IsZero() {
-		// How far behind the newest shipped line is: the alarm for "falling behind".
-		ms = append(ms, metrics.Metric{Name: "LagSeconds", Unit: metrics.Seconds, Value: h.deps.Now().Sub(res.Newest).Seconds()})
-		props["newest_timestamp"] = res.Newest.Format(time.RFC3339Nano)
-	}
-	rec := metrics.Record{
-		Namespace:  h.cfg.MetricsNamespace,
-		Dimensions: [][2]string{{"FunctionName", h.deps.FunctionName}},
-		Metrics:    ms,
-		Properties: props,
-		Time:       h.deps.Now(),
-	}
-	if _, err := rec.WriteTo(h.deps.Metrics); err != nil {
-		h.deps.Logger.Warn("metrics not written", "error", err)
-	}
 }
 
 // continueVia hands the rest of obj on: to the queue it came from, else to

@@ -19,12 +19,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/elblog"
 	"github.com/logferry/logferry/shared/logstash/logstashtest"
+	"github.com/logferry/logferry/shared/motoserver"
 	"github.com/logferry/logferry/shared/s3test"
 )
 
@@ -58,25 +60,9 @@ func albObject(t *testing.T, n int) ([]byte, []int64) {
 	return z.Bytes(), offs
 }
 
-// fakeSQS and fakeLambda stand in for AWS itself, which cannot run here: they record
-// what the handler sends so the test can deliver it back, as SQS and Lambda would.
-type fakeSQS struct {
-	mu   sync.Mutex
-	sent []sqs.SendMessageInput
-}
-
-func (f *fakeSQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, *in)
-	return &sqs.SendMessageOutput{}, nil
-}
-
-func (f *fakeSQS) GetQueueUrl(_ context.Context, in *sqs.GetQueueUrlInput, _ ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) {
-	u := fmt.Sprintf("https://sqs.eu-west-1.amazonaws.com/%s/%s", *in.QueueOwnerAWSAccountId, *in.QueueName)
-	return &sqs.GetQueueUrlOutput{QueueUrl: &u}, nil
-}
-
+// fakeLambda stands in for Lambda's asynchronous Invoke, which no server here can run
+// (moto needs Docker for it): it records what the handler sends so the test can deliver
+// it back, as Lambda would. SQS is real: moto (see sqs_test.go).
 type fakeLambda struct {
 	mu      sync.Mutex
 	invoked []awslambda.InvokeInput
@@ -92,14 +78,19 @@ func (f *fakeLambda) Invoke(_ context.Context, in *awslambda.InvokeInput, _ ...f
 type rig struct {
 	s3      *s3test.Server
 	ls      *logstashtest.Server
-	sqs     *fakeSQS
+	sqs     *sqs.Client // moto's; nil under -short
 	lambda  *fakeLambda
 	metrics *bytes.Buffer
 	h       *Handler
 }
 
 func newRig(t *testing.T, now func() time.Time) *rig {
-	r := &rig{s3: s3test.New(t), ls: logstashtest.New(t, logstashtest.Options{}), sqs: &fakeSQS{}, lambda: &fakeLambda{}, metrics: &bytes.Buffer{}}
+	r := &rig{s3: s3test.New(t), ls: logstashtest.New(t, logstashtest.Options{}), lambda: &fakeLambda{}, metrics: &bytes.Buffer{}}
+	var sqsAPI SQSAPI
+	if motoURL != "" {
+		r.sqs = sqs.NewFromConfig(motoserver.Config(motoURL))
+		sqsAPI = r.sqs
+	}
 	r.s3.CreateBucket(t, bucket)
 	cfg, err := config.LoadIngest(func(k string) string {
 		return map[string]string{"LOGSTASH_URL": r.ls.URL, "LOGSTASH_BATCH_DOCS": "100", "DEADLINE_MARGIN": "10s"}[k]
@@ -108,7 +99,7 @@ func newRig(t *testing.T, now func() time.Time) *rig {
 		t.Fatal(err)
 	}
 	r.h, err = NewWithDeps(cfg, Deps{
-		S3: r.s3.Client, SQS: r.sqs, Lambda: r.lambda, FunctionName: "logferry-ingest",
+		S3: r.s3.Client, SQS: sqsAPI, Lambda: r.lambda, FunctionName: "logferry-ingest",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: r.metrics, Now: now,
 	})
 	if err != nil {
@@ -129,11 +120,15 @@ func s3Event(key string) []byte {
 }
 
 func sqsEvent(bodies ...[]byte) []byte {
+	return sqsEventFrom("arn:aws:sqs:eu-west-1:123456789012:logferry-ingest", bodies...)
+}
+
+func sqsEventFrom(queueARN string, bodies ...[]byte) []byte {
 	ev := events.SQSEvent{}
 	for i, b := range bodies {
 		ev.Records = append(ev.Records, events.SQSMessage{
 			MessageId: fmt.Sprintf("msg-%d", i), Body: string(b), EventSource: "aws:sqs",
-			EventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:logferry-ingest",
+			EventSourceARN: queueARN,
 		})
 	}
 	b, _ := json.Marshal(ev)
@@ -235,17 +230,20 @@ func ticking() func() time.Time {
 func TestDeadlineContinuesThroughTheQueueWithoutReshipping(t *testing.T) {
 	clock := ticking()
 	r := newRig(t, clock)
+	if r.sqs == nil {
+		t.Skip("continuations go through a real queue: no moto server under -short")
+	}
+	queueURL, queueARN := newQueue(t, r.sqs, "continue", nil)
 	obj, offs := albObject(t, 5000)
 	r.s3.Put(t, bucket, albKey, obj)
 
-	next := sqsEvent(s3Event(albKey))
+	next := sqsEventFrom(queueARN, s3Event(albKey))
 	for i := 0; ; i++ {
 		if i > 20 {
 			t.Fatal("continuations never finished the object")
 		}
 		// Each invocation reads the clock 3 times before Run, which then makes 4 deadline checks (~1024 lines) before DEADLINE_MARGIN (10s) is hit.
 		ctx, cancel := context.WithDeadline(context.Background(), clock().Add(16*time.Second))
-		r.sqs.sent = nil
 		out, err := r.invoke(t, ctx, next)
 		cancel()
 		if err != nil {
@@ -254,21 +252,25 @@ func TestDeadlineContinuesThroughTheQueueWithoutReshipping(t *testing.T) {
 		if !strings.Contains(string(out), `"batchItemFailures":[]`) {
 			t.Fatalf("invocation %d: %s", i, out)
 		}
-		if len(r.sqs.sent) == 0 {
+		// The continuation is on the queue the record came from (found by its ARN), or
+		// the object is done.
+		msgs := receive(t, r.sqs, queueURL, 0)
+		if len(msgs) == 0 {
 			if i < 2 {
 				t.Fatalf("finished in %d invocations: the deadline never stopped one", i+1)
 			}
 			break
 		}
-		msg := r.sqs.sent[0]
-		if *msg.QueueUrl != "https://sqs.eu-west-1.amazonaws.com/123456789012/logferry-ingest" {
-			t.Fatalf("continuation went to %s, not the queue it came from", *msg.QueueUrl)
+		if len(msgs) != 1 {
+			t.Fatalf("invocation %d left %d messages, want one continuation", i, len(msgs))
 		}
+		body := aws.ToString(msgs[0].Body)
 		var c Continuation
-		if err := json.Unmarshal([]byte(*msg.MessageBody), &c); err != nil || c.Object.Key != albKey || c.Object.Offset == 0 {
-			t.Fatalf("continuation %s (%v)", *msg.MessageBody, err)
+		if err := json.Unmarshal([]byte(body), &c); err != nil || c.Object.Key != albKey || c.Object.Offset == 0 {
+			t.Fatalf("continuation %s (%v)", body, err)
 		}
-		next = sqsEvent([]byte(*msg.MessageBody))
+		deleteMessage(t, r.sqs, queueURL, msgs[0])
+		next = sqsEventFrom(queueARN, []byte(body))
 	}
 	assertAll(t, r.ls, albKey, offs)
 	if red := r.ls.Redelivered(); len(red) != 0 {

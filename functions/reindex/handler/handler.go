@@ -5,12 +5,13 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/logferry/logferry/shared/config"
+	"github.com/logferry/logferry/shared/endpoint"
 	"github.com/logferry/logferry/shared/reindex"
 )
 
@@ -34,7 +36,15 @@ const (
 	EnvSecretARN = "ES_SECRET_ARN" // Secrets Manager secret: {"username","password"} or {"api_key"}
 	EnvCACert    = "ES_CA_CERT"    // PEM file of the CA that signed the cluster's certificate
 	EnvPoll      = "REINDEX_POLL_SECONDS"
+	EnvTimeout   = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
+	// EnvAllowInsecure=true permits credentials over plain http:// to a cluster that is not
+	// on loopback; without it such an ES_URL is refused.
+	EnvAllowInsecure = "ES_ALLOW_INSECURE"
 )
+
+// MaxEventBytes caps the event before it is decoded: a state is a few KiB, and Step
+// Functions passes at most 256 KiB.
+const MaxEventBytes = 256 << 10
 
 // Secrets is the one Secrets Manager call the handler makes; tests pass a fake for AWS.
 type Secrets = config.SecretsManagerAPI
@@ -80,7 +90,14 @@ func NewWithOptions(ctx context.Context, getenv func(string) string, o Options) 
 		}
 		rc.PollInterval = time.Duration(n) * time.Second
 	}
-	o.Logger.Info("reindex handler ready", "es_url", redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
+	if v := getenv(EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 15*time.Minute {
+			return nil, fmt.Errorf("%s=%q: want a duration from 100ms to 15m, e.g. 30s", EnvTimeout, v)
+		}
+		rc.RequestTimeout = d
+	}
+	o.Logger.Info("reindex handler ready", "es_url", endpoint.Redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
 	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
 }
 
@@ -91,16 +108,24 @@ func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (
 	if raw == "" {
 		return cfg, "", fmt.Errorf("%s is not set: give the cluster URL, e.g. https://search.example.com:9200", EnvURL)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return cfg, "", fmt.Errorf("%s=%q: want http(s)://host[:port]", EnvURL, redact(raw))
+	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
+	allow, err := strconv.ParseBool(cmp.Or(strings.TrimSpace(getenv(EnvAllowInsecure)), "false"))
+	if err != nil {
+		return cfg, "", fmt.Errorf("%s=%q: want true or false", EnvAllowInsecure, getenv(EnvAllowInsecure))
 	}
-	if u.User != nil {
-		return cfg, "", fmt.Errorf("%s must not carry credentials: use %s/%s, %s or %s", EnvURL, EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
+	if _, err := endpoint.Check(raw, endpoint.Options{
+		Name: EnvURL, Credentials: user != "" || pass != "" || key != "" || arn != "",
+		AllowInsecure: allow, AllowName: EnvAllowInsecure,
+	}); err != nil {
+		return cfg, "", err
 	}
 	cfg.Addresses = []string{strings.TrimRight(raw, "/")}
+	// The client retries failed requests itself (3 times); a refused certificate is refused
+	// again, so it fails at once with UntrustedCertificate.
+	cfg.RetryOnError = func(_ *http.Request, err error) bool {
+		return reindex.ErrorName(err) != reindex.UntrustedCertificate
+	}
 
-	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
 	methods := 0
 	for _, set := range []bool{user != "" || pass != "", key != "", arn != ""} {
 		if set {
@@ -160,23 +185,22 @@ func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key st
 	return c.Username, c.Password, c.APIKey, nil
 }
 
-// redact drops anything that could be a credential from a URL before it is logged.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
-
-// Handle runs one step. The event is a reindex.State; unknown fields are refused so a typo
-// ("sorce") fails loudly. Errors are reported with their stable names as errorType
-// (InvalidRequest, NotOurs, ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete,
-// PreemptedByRollback, ElasticsearchError, ElasticsearchRejected) for Step Functions
-// Retry/Catch: retry only ElasticsearchError. aws-lambda-go takes errorType from the Go type
-// name unless the error is a messages.InvokeResponse_Error, so that is what Handle returns.
+// Handle runs one step. The event is a reindex.State, and untrusted: unknown fields are
+// refused so a typo ("sorce") fails loudly, an event over MaxEventBytes is refused before it
+// is decoded, and the steps check every name and size in it before they send a request.
+// Errors are reported with their stable names as errorType (InvalidRequest, NotOurs,
+// ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete, PreemptedByRollback,
+// ElasticsearchError, ElasticsearchRejected, UntrustedCertificate) for Step Functions
+// Retry/Catch: retry only ElasticsearchError (network, timeouts — ES_REQUEST_TIMEOUT per
+// request —, 408, 429, 5xx). UntrustedCertificate means TLS verification refused the
+// cluster's certificate: fix ES_URL or ES_CA_CERT; retrying cannot help. aws-lambda-go
+// takes errorType from the Go type name unless the error is a messages.InvokeResponse_Error,
+// so that is what Handle returns.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (reindex.State, error) {
+	if len(event) > MaxEventBytes {
+		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.InvalidRequest,
+			Message: fmt.Sprintf("reindex event is %d bytes, over the %d-byte limit: a state holds names and ids, never documents", len(event), MaxEventBytes)}
+	}
 	var st reindex.State
 	d := json.NewDecoder(bytes.NewReader(event))
 	d.DisallowUnknownFields()

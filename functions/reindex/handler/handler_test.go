@@ -12,11 +12,13 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,7 +72,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		check   func(t *testing.T, cfg elasticsearch.Config, auth string)
 	}{
 		{name: "no url", env: map[string]string{}, wantErr: "ES_URL is not set"},
-		{name: "bad scheme", env: map[string]string{EnvURL: "ftp://es:9200"}, wantErr: "want http(s)"},
+		{name: "bad scheme", env: map[string]string{EnvURL: "ftp://es:9200"}, wantErr: "want http:// or https://"},
 		{name: "credentials in url", env: map[string]string{EnvURL: "https://elastic:hunter2@es:9200"}, wantErr: "must not carry credentials"},
 		{name: "two methods", env: map[string]string{EnvURL: "https://es:9200", EnvAPIKey: "k", EnvUsername: "u", EnvPassword: "p"}, wantErr: "only one"},
 		{name: "user without password", env: map[string]string{EnvURL: "https://es:9200", EnvUsername: "u"}, wantErr: "go together"},
@@ -115,6 +117,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 			secret: &fakeSecrets{err: errors.New("AccessDeniedException: not allowed")}, wantErr: "AccessDeniedException"},
 		{name: "ca missing", env: map[string]string{EnvURL: "https://es:9200", EnvCACert: "/nonexistent/ca.pem"}, wantErr: "ES_CA_CERT"},
 		{name: "poll", env: map[string]string{EnvURL: "https://es:9200", EnvPoll: "soon"}, wantErr: "REINDEX_POLL_SECONDS"},
+		{name: "timeout", env: map[string]string{EnvURL: "https://es:9200", EnvTimeout: "30"}, wantErr: "ES_REQUEST_TIMEOUT"},
+		{name: "timeout zero", env: map[string]string{EnvURL: "https://es:9200", EnvTimeout: "0s"}, wantErr: "ES_REQUEST_TIMEOUT"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,6 +165,12 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 		http.Error(w, "not elasticsearch", http.StatusTeapot)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	var conns atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, cs http.ConnState) {
+		if cs == http.StateNew {
+			conns.Add(1)
+		}
+	}
 	srv.StartTLS()
 	defer srv.Close()
 	ctx := context.Background()
@@ -176,8 +186,12 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 		}
 		return ie
 	}
-	if ie := invoke(map[string]string{EnvURL: srv.URL}); ie.Type != reindex.ElasticsearchError || !strings.Contains(ie.Message, "certificate") {
-		t.Errorf("untrusted certificate: %+v, want an ElasticsearchError about the certificate", ie)
+	// Not ElasticsearchError: the state machine retries only that, and a retry cannot help.
+	if ie := invoke(map[string]string{EnvURL: srv.URL}); ie.Type != reindex.UntrustedCertificate || !strings.Contains(ie.Message, "certificate") {
+		t.Errorf("untrusted certificate: %+v, want UntrustedCertificate about the certificate", ie)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for one refused certificate: the client retried it", n)
 	}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	cert, err := x509.ParseCertificate(srv.TLS.Certificates[0].Certificate[0])
@@ -194,6 +208,68 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	os.WriteFile(notPEM, []byte("hello"), 0o600)
 	if _, err := New(ctx, env(map[string]string{EnvURL: srv.URL, EnvCACert: notPEM})); err == nil || !strings.Contains(err.Error(), "no PEM") {
 		t.Errorf("non-PEM CA: %v", err)
+	}
+}
+
+// A cluster that accepts connections and never answers fails the step after
+// ES_REQUEST_TIMEOUT with ElasticsearchError, long before the invocation's deadline.
+func TestHungClusterTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	h, err := New(context.Background(), env(map[string]string{EnvURL: srv.URL, EnvTimeout: "300ms"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the invocation's deadline
+	defer cancel()
+	start := time.Now()
+	_, err = lambda.NewHandler(h.Handle).Invoke(ctx, []byte(`{"source":"logs"}`))
+	if got := errorType(t, err); got != reindex.ElasticsearchError || !strings.Contains(err.Error(), "no answer within 300ms") {
+		t.Errorf("errorType %q (%v), want ElasticsearchError naming the timeout", got, err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the step took %s with ES_REQUEST_TIMEOUT=300ms", took)
+	}
+}
+
+// Events too large or malformed to be a state are InvalidRequest (caught into rollback, not
+// retried), and refused before any request: the server here fails the test if asked.
+func TestOversizedOrMalformedEventIsInvalidRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request %s %s for a refused event", r.Method, r.URL)
+	}))
+	defer srv.Close()
+	h, err := New(context.Background(), env(map[string]string{EnvURL: srv.URL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks strings.Builder
+	for i := 0; i < 150000; i++ {
+		fmt.Fprintf(&tasks, `"abcdefghijklmnopqrstuv:%d",`, i)
+	}
+	state := `"source":"logs","dest":"logs-r1","run":"r1","mode":"alias","phase":"copy","from":"logs","to":"logs-r1","source_index":"logs","source_count":1`
+	cases := map[string]string{
+		"4.8 MB of task ids":    `{"step":"cleanup",` + state + `,"tasks":[` + strings.TrimSuffix(tasks.String(), ",") + `]}`,
+		"over MaxEventBytes":    `{"step":"cleanup",` + state + `,"run":"` + strings.Repeat("r", MaxEventBytes) + `"}`,
+		"JSON not a state":      `["step","cleanup"]`,
+		"wrong type":            `{"step":"cleanup",` + strings.Replace(state, `"source_count":1`, `"source_count":"many"`, 1) + `}`,
+		"100 tasks under limit": `{"step":"cleanup",` + state + `,"tasks":[` + strings.Repeat(`"n1:1",`, 100) + `"n1:2"]}`,
+	}
+	for name, event := range cases {
+		_, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), []byte(event))
+		if got := errorType(t, err); got != reindex.InvalidRequest {
+			t.Errorf("%s: errorType %q (%.200v), want InvalidRequest", name, got, err)
+		}
+		if len(err.Error()) > 1000 {
+			t.Errorf("%s: the error is %d bytes: it quotes the event", name, len(err.Error()))
+		}
 	}
 }
 
@@ -382,8 +458,9 @@ func TestEventsRunAgainstTheNode(t *testing.T) {
 			t.Fatalf("events/reindex-%s.json: step %q err %v", step, in.Step, err)
 		}
 		st = r.mustInvoke(string(step), payload)
+		pause := pacer(t, "check of the sample copy")
 		for step == reindex.StepCheck && st.Status == reindex.StatusRunning {
-			time.Sleep(100 * time.Millisecond)
+			pause()
 			st = r.mustInvoke(string(step), payload)
 		}
 		if step == reindex.StepStart {
@@ -462,10 +539,11 @@ func TestErrorTypes(t *testing.T) {
 
 	// The copy fails on the document whose status code is "OK".
 	st, err := r.invoke(r.event("workflow"))
+	pause := pacer(t, "the failing copy")
 	for err == nil && st.Next != "" {
 		st, err = r.invoke(mustJSON(t, st))
 		if st.Status == reindex.StatusRunning {
-			time.Sleep(100 * time.Millisecond)
+			pause()
 		}
 	}
 	if got := errorType(t, err); got != reindex.ReindexFailed {
@@ -498,10 +576,11 @@ func TestCountMismatchErrorType(t *testing.T) {
 	r := newRig(t, "mismatch")
 	r.seed(false)
 	st, err := r.invoke(r.event("workflow"))
+	pause := pacer(t, "the copy before verify")
 	for err == nil && st.Next != reindex.StepVerify {
 		st, err = r.invoke(mustJSON(t, st))
 		if st.Status == reindex.StatusRunning {
-			time.Sleep(100 * time.Millisecond)
+			pause()
 		}
 	}
 	if err != nil {
@@ -511,6 +590,20 @@ func TestCountMismatchErrorType(t *testing.T) {
 	_, err = r.invoke(mustJSON(t, st))
 	if got := errorType(t, err); got != reindex.CountMismatch {
 		t.Errorf("errorType %q (%v), want CountMismatch", got, err)
+	}
+}
+
+// pacer paces a loop that invokes check until the copy is done (the state machine's Wait,
+// shortened), and fails the test once the loop has run for two minutes: every polling loop
+// has a deadline.
+func pacer(t *testing.T, what string) func() {
+	end := time.Now().Add(2 * time.Minute)
+	return func() {
+		t.Helper()
+		if time.Now().After(end) {
+			t.Fatalf("%s: still running after two minutes", what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -531,12 +624,13 @@ func TestWorkflowsThroughTheHandler(t *testing.T) {
 			r.seed(false)
 			st := r.mustInvoke(name, r.event(name))
 			invocations := 1
+			pause := pacer(t, name)
 			for st.Next != "" {
 				if st.Status == reindex.StatusRunning {
 					if st.WaitSeconds != 10 {
 						t.Fatalf("wait_seconds = %d, want REINDEX_POLL_SECONDS=10", st.WaitSeconds)
 					}
-					time.Sleep(100 * time.Millisecond)
+					pause()
 				}
 				st = r.mustInvoke(string(st.Next), mustJSON(t, st))
 				invocations++

@@ -1,6 +1,6 @@
 // Package logstashtest is a stand-in for Logstash's http input (logstash-input-http v4),
 // for tests: Logstash itself cannot run here. It answers the way the plugin does
-// (see /work/shared/spec/logstash-http.md): gzip bodies decoded (400 when broken), a JSON
+// (see docs/logstash-http.md): gzip bodies decoded (400 when broken), a JSON
 // array or object with Content-Type application/json (json codec), NDJSON when a
 // json_lines codec is mapped, 401 with WWW-Authenticate on bad basic auth, 413 above
 // max_content_length, 429 when too many requests are pending. It stores every event
@@ -209,6 +209,31 @@ func (s *Server) Resume() {
 	default:
 		close(s.gate)
 	}
+}
+
+// Outage stops the stand-in the way a Logstash restart does: it stops listening (new
+// connections are refused) and drops open ones, then listens again on the same address
+// after down, with everything it stored. The returned channel is closed once it is back
+// (with the error, if the address could not be taken again). Plain HTTP only.
+func (s *Server) Outage(down time.Duration) <-chan error {
+	addr := s.srv.Listener.Addr().String()
+	s.srv.Listener.Close()
+	s.srv.CloseClientConnections()
+	back := make(chan error, 1)
+	go func() {
+		defer close(back)
+		t := time.NewTimer(down) // the outage itself, not a wait for something
+		defer t.Stop()
+		<-t.C
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			back <- fmt.Errorf("logstashtest: listen again on %s: %w", addr, err)
+			return
+		}
+		s.srv.Listener = ln
+		go s.srv.Config.Serve(ln)
+	}()
+	return back
 }
 
 // ClearScript drops the faults not played yet.

@@ -112,8 +112,11 @@ func TestMaxPendingRequests429ClosesConnection(t *testing.T) {
 		defer wg.Done()
 		post(t, s.URL, "application/json", "", []byte(two))
 	}()
-	for s.Pending() < 1 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); s.Pending() < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the stand-in")
+		}
+		time.Sleep(time.Millisecond) // how often the condition is looked at
 	}
 	resp, _ := post(t, s.URL, "application/json", "", []byte(two))
 	if resp.StatusCode != 429 || !resp.Close {
