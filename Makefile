@@ -23,7 +23,7 @@ lambdas:
 # (built for this machine, as `lambdas` builds it for Lambda) behind an SQS event source
 # mapping, backfill and the reindex state machine. Installs what it needs first.
 DEMO_DIR ?= tmp/demo
-demo: build moto esnode
+demo: build moto sfn-tools
 	$(GO) build -tags lambda.norpc -o $(BIN)/host/ingest/bootstrap ./functions/ingest
 	$(BIN)/logferry demo --dir $(DEMO_DIR)
 

@@ -19,6 +19,7 @@ import (
 func (r *run) logferry(ctx context.Context, env []string, args ...string) (out string, exit int, err error) {
 	r.say("$ logferry %s", shellJoin(args))
 	cmd := exec.CommandContext(ctx, r.cfg.Logferry, args...)
+	cmd.Dir = r.cfg.WorkDir
 	cmd.Env = append(append(os.Environ(), r.cfg.Env...), env...)
 	var buf bytes.Buffer
 	shown := &indent{w: r.out, prefix: "    | "}

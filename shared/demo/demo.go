@@ -46,8 +46,12 @@ type Config struct {
 	// Concurrency is the number of the function's execution environments, and the event
 	// source mapping's maximum concurrency. Default 2 (this machine has two cores).
 	Concurrency int
-	// Env is added to the environment of the logferry commands (e.g. PATH to node).
+	// Env is added to the environment of the logferry commands (e.g. LOGFERRY_SFN_DIR).
 	Env []string
+	// WorkDir is where the logferry commands run: the repository, whose
+	// infra/statemachine/reindex.asl.json and tmp/sfn (make sfn-tools) `logferry reindex`
+	// uses. Default: the current directory.
+	WorkDir string
 	// Out receives the stages as they run and the summary. Default os.Stdout.
 	Out io.Writer
 	// Drain is the SQS event source mapping. Default: the interim one in poll.go.

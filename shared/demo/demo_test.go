@@ -65,6 +65,7 @@ func TestDemoSmallDataSet(t *testing.T) {
 	rep, err := demo.Run(ctx, demo.Config{
 		Logferry: logferry, IngestBootstrap: bootstrap, Days: 3, ObjectsPerDay: 4, LinesPerObject: 30,
 		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-t%d", os.Getpid()), Out: &out,
+		WorkDir: "../..", // the repository: the state machine definition and tmp/sfn
 	})
 	t.Logf("demo output:\n%s", out.String())
 	if err != nil {

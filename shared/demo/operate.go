@@ -17,7 +17,7 @@ func (r *run) templateName() string {
 
 // template installs what `logferry template` prints as the daily indices' index template.
 func (r *run) template(ctx context.Context, st *state) error {
-	out, exit, err := r.logferryQuiet(ctx, nil, "template", "--pattern", st.prefix+"*")
+	out, exit, err := r.logferryQuiet(ctx, nil, "template", "--name", r.templateName(), "--pattern", st.prefix+"*")
 	if errors.Is(err, errMissing) {
 		r.missing("template", "issue 9, branch doc")
 		r.say("the daily indices get Elasticsearch's dynamic mappings instead")
