@@ -61,7 +61,7 @@ func newIngest(scope constructs.Construct, s settings.Settings, root string) *In
 	deliver(c, s, in)
 
 	logs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays(float64(s.LogRetentionDays)),
+		Retention:     retention(s.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	in.Role = functionRole(c, "FunctionRole", logs)

@@ -44,7 +44,7 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 	r := &Reindex{}
 
 	logs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays(float64(s.LogRetentionDays)),
+		Retention:     retention(s.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	r.Role = functionRole(c, "FunctionRole", logs)
@@ -73,7 +73,7 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 	grantSecret(r.Role, s, s.ESSecret)
 
 	smLogs := awslogs.NewLogGroup(c, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays(float64(s.LogRetentionDays)),
+		Retention:     retention(s.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	r.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{

@@ -52,7 +52,7 @@ func New(app constructs.Construct, s settings.Settings, root string) (*Logferry,
 
 	// One topic for every alarm. CloudWatch cannot publish to a topic encrypted with the
 	// AWS-managed SNS key, so the topic is unencrypted; alarm messages carry no log data.
-	l.Topic = awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{
+	l.Topic = awssns.NewTopic(st, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("logferry alarms"),
 		EnforceSSL:  jsii.Bool(true),
 	})
