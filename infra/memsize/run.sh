@@ -5,7 +5,8 @@
 # (`logferry ingest`, which runs functions/ingest/handler) on one generated gzip object with
 # GOMAXPROCS=2 inside a cgroup whose CPU quota is MEM/1769 of one CPU, and reports peak RSS
 # (/usr/bin/time) and throughput per size. The receiver (memsize/main.go) answers 200 and
-# counts documents outside the cgroup; every run must deliver every line.
+# counts documents outside the cgroup; every run must deliver every line. On a shared
+# machine both get a high cpu.shares, so other work does not take the CPU the quota allows.
 #
 #   infra/memsize/run.sh                 # SIZES="512 1024 1769" SIZE=200MB RUNS=3
 #
@@ -30,9 +31,15 @@ plain=$(gzip -dc "$LOG" | wc -c)
 echo "input: $LOG — $(($(stat -c %s "$LOG") / 1000000)) MB gzip, $((plain / 1000000)) MB, $lines lines"
 
 : >tmp/memsize.url
-tmp/memsize-receiver >tmp/memsize.url &
+mkdir -p "$CG/logferry-memsize-receiver"
+echo 8192 >"$CG/logferry-memsize-receiver/cpu.shares"
+sh -c "echo \$\$ >$CG/logferry-memsize-receiver/cgroup.procs && exec tmp/memsize-receiver" >tmp/memsize.url &
 srv=$!
-cleanup() { kill "$srv" 2>/dev/null || true; for m in $SIZES; do rmdir "$CG/logferry-memsize-$m" 2>/dev/null || true; done; }
+cleanup() {
+	kill "$srv" 2>/dev/null || true
+	wait "$srv" 2>/dev/null || true
+	for m in $SIZES receiver; do rmdir "$CG/logferry-memsize-$m" 2>/dev/null || true; done
+}
 trap cleanup EXIT
 for _ in $(seq 100); do [ -s tmp/memsize.url ] && break; sleep 0.1; done
 url=$(head -1 tmp/memsize.url)
@@ -43,6 +50,7 @@ printf '%-8s %-4s %9s %10s %9s %14s\n' "memory" "run" "seconds" "peak RSS" "MiB/
 for mem in $SIZES; do
 	cg=$CG/logferry-memsize-$mem
 	mkdir -p "$cg"
+	echo 8192 >"$cg/cpu.shares"
 	echo 100000 >"$cg/cpu.cfs_period_us"
 	echo $((100000 * mem / 1769)) >"$cg/cpu.cfs_quota_us"
 	for run in $(seq "$RUNS"); do

@@ -614,3 +614,36 @@ func TestDefinitionWithOtherSubstitutionRefused(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// A new bucket with S3 notifications: the CDK's notifications handler (managed: the bucket
+// is the stack's own) has rights on that bucket only, and nag finds nothing unexplained.
+func TestNewBucketWithS3Notifications(t *testing.T) {
+	x := synth(t, map[string]any{"logstashUrl": "https://logstash.internal:8080", "reindex": "false"})
+	noNagErrors(t, x)
+	cfnLint(t, x)
+	logBucket, _ := x.props(t, "AWS::S3::Bucket", "IngestLogBucket")
+	_, n := x.props(t, "Custom::S3BucketNotifications", "IngestLogBucketNotifications")
+	eq(t, "notified bucket", n["BucketName"], ref(logBucket))
+	checkStatements(t, x, "BucketNotificationsHandler", []statement{
+		{[]string{"s3:PutBucketNotification"}, []any{getAtt(logBucket, "Arn")}},
+	})
+	checkLeastPrivilege(t, x, nil)
+	// ELB log delivery may write below the prefix, from this account only.
+	var delivery []string
+	for _, pol := range x.resources("AWS::S3::BucketPolicy") {
+		pp := pol["Properties"].(map[string]any)
+		if js(pp["Bucket"]) != js(ref(logBucket)) {
+			continue
+		}
+		for _, st := range pp["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			if st["Effect"] == "Allow" && st["Action"] == "s3:PutObject" {
+				eq(t, "delivery resource", st["Resource"], join(getAtt(logBucket, "Arn"), "/AWSLogs/*"))
+				eq(t, "delivery condition", st["Condition"], map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}})
+				delivery = append(delivery, st["Principal"].(map[string]any)["Service"].(string))
+			}
+		}
+	}
+	sort.Strings(delivery)
+	eq(t, "log delivery principals", delivery, []string{"delivery.logs.amazonaws.com", "logdelivery.elasticloadbalancing.amazonaws.com"})
+}
