@@ -32,7 +32,7 @@ echo "input: $LOG — $(($(stat -c %s "$LOG") / 1000000)) MB gzip, $((plain / 10
 
 : >tmp/memsize.url
 mkdir -p "$CG/logferry-memsize-receiver"
-echo 8192 >"$CG/logferry-memsize-receiver/cpu.shares"
+echo 262144 >"$CG/logferry-memsize-receiver/cpu.shares"
 sh -c "echo \$\$ >$CG/logferry-memsize-receiver/cgroup.procs && exec tmp/memsize-receiver" >tmp/memsize.url &
 srv=$!
 cleanup() {
@@ -50,7 +50,7 @@ printf '%-8s %-4s %9s %10s %9s %14s\n' "memory" "run" "seconds" "peak RSS" "MiB/
 for mem in $SIZES; do
 	cg=$CG/logferry-memsize-$mem
 	mkdir -p "$cg"
-	echo 8192 >"$cg/cpu.shares"
+	echo 262144 >"$cg/cpu.shares"
 	echo 100000 >"$cg/cpu.cfs_period_us"
 	echo $((100000 * mem / 1769)) >"$cg/cpu.cfs_quota_us"
 	for run in $(seq "$RUNS"); do

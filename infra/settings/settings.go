@@ -237,6 +237,7 @@ func (r *reader) check(s Settings) {
 type Secret struct {
 	SecretsManagerARN string // set for a Secrets Manager secret
 	SSMParameter      string // set for an SSM parameter: its name, starting with "/"
+	SSMParameterARN   string // set when the parameter was given by ARN (it may be in another Region)
 }
 
 // ParseSecret splits a checked logstashCredentials-style value.
@@ -248,7 +249,7 @@ func ParseSecret(v string) Secret {
 		return Secret{SSMParameter: strings.TrimPrefix(v, "ssm:")}
 	case ssmARN.MatchString(v):
 		_, name, _ := strings.Cut(v, ":parameter")
-		return Secret{SSMParameter: name}
+		return Secret{SSMParameter: name, SSMParameterARN: v}
 	}
 	return Secret{SecretsManagerARN: v}
 }

@@ -115,7 +115,7 @@ func TestParseSecret(t *testing.T) {
 		"": {},
 		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:logstash/shipper-AbCdEf": {SecretsManagerARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:logstash/shipper-AbCdEf"},
 		"ssm:/logferry/logstash": {SSMParameter: "/logferry/logstash"},
-		"arn:aws:ssm:eu-west-1:123456789012:parameter/logferry/logstash": {SSMParameter: "/logferry/logstash"},
+		"arn:aws:ssm:eu-west-1:123456789012:parameter/logferry/logstash": {SSMParameter: "/logferry/logstash", SSMParameterARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/logferry/logstash"},
 	} {
 		if got := ParseSecret(in); got != want {
 			t.Errorf("ParseSecret(%q) = %+v, want %+v", in, got, want)

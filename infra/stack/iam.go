@@ -38,6 +38,8 @@ func grantSecret(role awsiam.Role, s settings.Settings, ref string) {
 	switch {
 	case sec.SecretsManagerARN != "":
 		allow(role, []string{"secretsmanager:GetSecretValue"}, jsii.String(sec.SecretsManagerARN))
+	case sec.SSMParameterARN != "":
+		allow(role, []string{"ssm:GetParameter"}, jsii.String(sec.SSMParameterARN))
 	case sec.SSMParameter != "":
 		arn := awscdk.Stack_Of(role).FormatArn(&awscdk.ArnComponents{
 			Service:      jsii.String("ssm"),

@@ -162,14 +162,19 @@ func newPrivateBucket(c constructs.Construct, id string, eventBridge bool, rule 
 		rules = append(rules, rule)
 	}
 	b := awss3.NewBucket(c, jsii.String(id), &awss3.BucketProps{
-		Encryption:         awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:         jsii.Bool(true),
-		BlockPublicAccess:  awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:    awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EventBridgeEnabled: jsii.Bool(eventBridge),
-		LifecycleRules:     &rules,
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules:    &rules,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	if eventBridge {
+		// The native property: the L2's EventBridgeEnabled would add the CDK's
+		// notifications custom resource (a Lambda function) for the same effect.
+		b.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+			jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
+	}
 	suppress(b, "AwsSolutions-S1", "Server access logs of this bucket would need yet another bucket; object-level access is recorded by CloudTrail data events where the account enables them.")
 	return b
 }
