@@ -7,6 +7,7 @@ package settings
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type Settings struct {
 	LogstashSecret    string   // logstashCredentials: Secrets Manager secret ARN or SSM parameter ("ssm:/path" or ARN). Default none.
 	MirrorURL         string   // logstashMirrorUrl: optional second Logstash. Default none.
 	MirrorSecret      string   // logstashMirrorCredentials: its credentials, same forms. Default none.
+	LogstashCACert    string   // logstashCaCert: local PEM file packaged with the function (LOGSTASH_CA_CERT). Default none.
 	SecretsKMSKey     string   // secretsKmsKeyArn: customer key the secrets/parameters are encrypted with. Default none (AWS managed keys).
 	IngestMemoryMiB   int      // ingestMemoryMiB. Default DefaultIngestMemoryMiB.
 	IngestTimeoutSec  int      // ingestTimeoutSeconds: 60..900. Default 300.
@@ -55,6 +57,7 @@ type Settings struct {
 	Reindex           bool   // reindex: deploy the reindex function and state machine. Default true.
 	ElasticsearchURL  string // elasticsearchUrl: required when reindex is true.
 	ESSecret          string // elasticsearchCredentials: Secrets Manager secret ARN. Default none.
+	ESCACert          string // elasticsearchCaCert: local PEM file packaged with the function (ES_CA_CERT). Default none.
 	ReindexPollSec    int    // reindexPollSeconds: REINDEX_POLL_SECONDS. Default 10.
 	StateMachineXRay  bool   // stateMachineTracing: X-Ray tracing of executions. Default false.
 	ReindexTimeoutSec int    // fixed 120: agreed with the state machine's TimeoutSeconds 150.
@@ -80,7 +83,7 @@ const DefaultIngestMemoryMiB = 1024
 var Keys = []string{
 	"stackName", "logBucket", "logPrefix", "logSuffixes", "logExpirationDays", "logBucketKmsKeyArn", "delivery",
 	"logstashUrl", "logstashCredentials", "logstashMirrorUrl", "logstashMirrorCredentials",
-	"secretsKmsKeyArn", "ingestMemoryMiB", "ingestTimeoutSeconds", "ingestMaxConcurrency",
+	"logstashCaCert", "elasticsearchCaCert", "secretsKmsKeyArn", "ingestMemoryMiB", "ingestTimeoutSeconds", "ingestMaxConcurrency",
 	"ingestBatchSize", "maxReceiveCount", "deadlineMarginSeconds", "deadLetterBucket",
 	"deadLetterPrefix", "deadLetterKmsKeyArn", "metricsNamespace", "reindex",
 	"elasticsearchUrl", "elasticsearchCredentials", "reindexPollSeconds", "stateMachineTracing",
@@ -103,6 +106,7 @@ func Load(get func(key string) any) (Settings, error) {
 		LogstashSecret:       r.str("logstashCredentials", ""),
 		MirrorURL:            r.str("logstashMirrorUrl", ""),
 		MirrorSecret:         r.str("logstashMirrorCredentials", ""),
+		LogstashCACert:       r.str("logstashCaCert", ""),
 		SecretsKMSKey:        r.str("secretsKmsKeyArn", ""),
 		IngestMemoryMiB:      r.int("ingestMemoryMiB", DefaultIngestMemoryMiB, 128, 10240),
 		IngestTimeoutSec:     r.int("ingestTimeoutSeconds", 300, 60, 900),
@@ -117,6 +121,7 @@ func Load(get func(key string) any) (Settings, error) {
 		Reindex:              r.bool("reindex", true),
 		ElasticsearchURL:     r.str("elasticsearchUrl", ""),
 		ESSecret:             r.str("elasticsearchCredentials", ""),
+		ESCACert:             r.str("elasticsearchCaCert", ""),
 		ReindexPollSec:       r.int("reindexPollSeconds", 10, 1, 3600),
 		StateMachineXRay:     r.bool("stateMachineTracing", false),
 		ReindexTimeoutSec:    120,
@@ -200,6 +205,16 @@ func (r *reader) check(s Settings) {
 		r.url("elasticsearchUrl", s.ElasticsearchURL, true)
 		// The reindex function reads Secrets Manager only (ES_SECRET_ARN).
 		r.credentials("elasticsearchCredentials", s.ESSecret, false)
+	}
+	for key, v := range map[string]string{"logstashCaCert": s.LogstashCACert, "elasticsearchCaCert": s.ESCACert} {
+		if v == "" {
+			continue
+		}
+		if b, err := os.ReadFile(v); err != nil {
+			r.fail(key, v, "must be a readable PEM file: "+err.Error())
+		} else if !strings.Contains(string(b), "-----BEGIN CERTIFICATE-----") {
+			r.fail(key, v, "holds no PEM certificate")
+		}
 	}
 	if s.DeadlineMarginSec*3 > s.IngestTimeoutSec {
 		r.fail("deadlineMarginSeconds", strconv.Itoa(s.DeadlineMarginSec), fmt.Sprintf("must be at most a third of ingestTimeoutSeconds (%d)", s.IngestTimeoutSec))

@@ -73,6 +73,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"elasticsearchCredentials": "ssm:/es/creds",
 		"alarmEmail":               "ops",
 		"errorsThreshold":          "0",
+		"logstashCaCert":           "/nonexistent/ca.pem",
 	}
 	_, err := load(m)
 	if err == nil {
@@ -93,6 +94,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		`alarmEmail="ops"`,
 		`errorsThreshold="0"`,
 		"elasticsearchUrl is required",
+		`logstashCaCert="/nonexistent/ca.pem" must be a readable PEM file`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

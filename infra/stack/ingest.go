@@ -2,7 +2,6 @@ package stack
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -31,7 +29,7 @@ type Ingest struct {
 	Role             awsiam.Role
 }
 
-func newIngest(scope constructs.Construct, s settings.Settings, root string) *Ingest {
+func newIngest(scope constructs.Construct, s settings.Settings, root string) (*Ingest, error) {
 	c := constructs.NewConstruct(scope, jsii.String("Ingest"))
 	in := &Ingest{}
 
@@ -60,11 +58,6 @@ func newIngest(scope constructs.Construct, s settings.Settings, root string) *In
 	})
 	deliver(c, s, in)
 
-	logs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention:     retention(s.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	in.Role = functionRole(c, "FunctionRole", logs)
 	env := map[string]*string{
 		"LOGSTASH_URL":           jsii.String(s.LogstashURL),
 		"DEAD_LETTER_URI":        jsii.String("s3://" + *in.DeadLetterBucket.BucketName() + "/" + s.DeadLetterPrefix),
@@ -81,19 +74,21 @@ func newIngest(scope constructs.Construct, s settings.Settings, root string) *In
 	if s.MirrorSecret != "" {
 		env["LOGSTASH_MIRROR_CREDENTIALS"] = jsii.String(s.MirrorSecret)
 	}
-	in.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("logferry ingest: ELB access logs from S3 to Logstash"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(root, IngestAsset)), nil),
-		MemorySize:   jsii.Number(float64(s.IngestMemoryMiB)),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(timeout)),
-		Environment:  &env,
-		Role:         in.Role,
-		LogGroup:     logs,
-	})
-	placeInVPC(in.Function, in.Role, s)
+	spec := fnSpec{
+		asset:       IngestAsset,
+		description: "logferry ingest: ELB access logs from S3 to Logstash",
+		memoryMiB:   float64(s.IngestMemoryMiB),
+		timeoutSec:  timeout,
+		env:         env,
+	}
+	if s.LogstashCACert != "" {
+		spec.extra = map[string]string{"logstash-ca.pem": s.LogstashCACert}
+		env["LOGSTASH_CA_CERT"] = jsii.String(TaskRoot + "/logstash-ca.pem")
+	}
+	var err error
+	if in.Function, in.Role, err = goFunction(c, s, root, spec); err != nil {
+		return nil, err
+	}
 
 	// Read only the log prefix; decrypt only with the given key.
 	allow(in.Role, []string{"s3:GetObject"}, jsii.String(*in.LogBucket.BucketArn()+"/"+s.LogPrefix+"*"))
@@ -118,7 +113,7 @@ func newIngest(scope constructs.Construct, s settings.Settings, root string) *In
 		MaxConcurrency:          jsii.Number(float64(s.MaxConcurrency)),
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
-	return in
+	return in, nil
 }
 
 // logBucket imports the named bucket or creates one the load balancers can log to.

@@ -43,11 +43,6 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 	c := constructs.NewConstruct(scope, jsii.String("Reindex"))
 	r := &Reindex{}
 
-	logs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention:     retention(s.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	r.Role = functionRole(c, "FunctionRole", logs)
 	env := map[string]*string{
 		"ES_URL":               jsii.String(s.ElasticsearchURL),
 		"REINDEX_POLL_SECONDS": jsii.String(strconv.Itoa(s.ReindexPollSec)),
@@ -55,21 +50,22 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 	if s.ESSecret != "" {
 		env["ES_SECRET_ARN"] = jsii.String(s.ESSecret)
 	}
-	r.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("logferry reindex: one step of a verified Elasticsearch reindex"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(root, ReindexAsset)), nil),
-		MemorySize:   jsii.Number(256),
+	spec := fnSpec{
+		asset:       ReindexAsset,
+		description: "logferry reindex: one step of a verified Elasticsearch reindex",
+		memoryMiB:   256,
 		// Rollback waits up to 30 s for a cancelled copy; the state machine's Tasks time out
 		// at 150 s, above this.
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(s.ReindexTimeoutSec))),
-		Environment: &env,
-		Role:        r.Role,
-		LogGroup:    logs,
-	})
-	placeInVPC(r.Function, r.Role, s)
+		timeoutSec: float64(s.ReindexTimeoutSec),
+		env:        env,
+	}
+	if s.ESCACert != "" {
+		spec.extra = map[string]string{"es-ca.pem": s.ESCACert}
+		env["ES_CA_CERT"] = jsii.String(TaskRoot + "/es-ca.pem")
+	}
+	if r.Function, r.Role, err = goFunction(c, s, root, spec); err != nil {
+		return nil, err
+	}
 	grantSecret(r.Role, s, s.ESSecret)
 
 	smLogs := awslogs.NewLogGroup(c, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{

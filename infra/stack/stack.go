@@ -61,7 +61,11 @@ func New(app constructs.Construct, s settings.Settings, root string) (*Logferry,
 		l.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(s.AlarmEmail), nil))
 	}
 
-	l.Ingest = newIngest(st, s, root)
+	in, err := newIngest(st, s, root)
+	if err != nil {
+		return nil, err
+	}
+	l.Ingest = in
 	if s.Reindex {
 		r, err := newReindex(st, s, root)
 		if err != nil {

@@ -1,13 +1,22 @@
 package stack
 
 import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -221,7 +230,10 @@ func TestExistingBucketWithS3Notifications(t *testing.T) {
 }
 
 func TestNewBucketEventBridgeVPCAndKMS(t *testing.T) {
-	x := synth(t, everything())
+	ctx := everything()
+	ca := writeCA(t)
+	ctx["logstashCaCert"], ctx["elasticsearchCaCert"] = ca, ca
+	x := synth(t, ctx)
 	noNagErrors(t, x)
 	cfnLint(t, x)
 
@@ -251,8 +263,12 @@ func TestNewBucketEventBridgeVPCAndKMS(t *testing.T) {
 	env := f["Environment"].(map[string]any)["Variables"].(map[string]any)
 	eq(t, "mirror", []any{env["LOGSTASH_CREDENTIALS"], env["LOGSTASH_MIRROR_URL"], env["LOGSTASH_MIRROR_CREDENTIALS"]},
 		[]any{"ssm:/logferry/logstash", "https://logstash-next.internal:8080", mirrorSecret})
+	eq(t, "Logstash CA", env["LOGSTASH_CA_CERT"], "/var/task/logstash-ca.pem")
+	checkPackaged(t, IngestAsset, "logstash-ca.pem", ca)
 	_, rf := x.props(t, "AWS::Lambda::Function", "ReindexFunction")
 	eq(t, "reindex VPC", rf["VpcConfig"], vpc)
+	eq(t, "Elasticsearch CA", rf["Environment"].(map[string]any)["Variables"].(map[string]any)["ES_CA_CERT"], "/var/task/es-ca.pem")
+	checkPackaged(t, ReindexAsset, "es-ca.pem", ca)
 	_, m := x.props(t, "AWS::Lambda::EventSourceMapping", "IngestFunction")
 	eq(t, "mapping maximum concurrency", m["ScalingConfig"], map[string]any{"MaximumConcurrency": 3})
 
@@ -450,9 +466,11 @@ func checkReindex(t *testing.T, x synthesized) {
 	if to := f["Timeout"].(float64); to < 60 || to != 120 {
 		t.Errorf("reindex timeout %v, want the agreed 120 s (≥ 60)", to)
 	}
-	eq(t, "reindex environment", f["Environment"], map[string]any{"Variables": map[string]any{
-		"ES_URL": "https://es.internal:9200", "ES_SECRET_ARN": esSecret, "REINDEX_POLL_SECONDS": "10",
-	}})
+	vars := map[string]any{"ES_URL": "https://es.internal:9200", "ES_SECRET_ARN": esSecret, "REINDEX_POLL_SECONDS": "10"}
+	if x.s.ESCACert != "" {
+		vars["ES_CA_CERT"] = "/var/task/es-ca.pem"
+	}
+	eq(t, "reindex environment", f["Environment"], map[string]any{"Variables": vars})
 	logs := logGroupOf(t, x, "ReindexFunctionLogs")
 	checkStatements(t, x, "ReindexFunctionRole", append([]statement{
 		{[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, []any{getAtt(logs, "Arn")}},
@@ -646,4 +664,47 @@ func TestNewBucketWithS3Notifications(t *testing.T) {
 	}
 	sort.Strings(delivery)
 	eq(t, "log delivery principals", delivery, []string{"delivery.logs.amazonaws.com", "logdelivery.elasticloadbalancing.amazonaws.com"})
+}
+
+// writeCA writes a self-signed CA certificate (PEM) and returns its path.
+func writeCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "logferry test CA"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkPackaged: the function's package holds bootstrap and the CA file as given.
+func checkPackaged(t *testing.T, asset, name, src string) {
+	t.Helper()
+	root, err := FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "tmp", "infra", "assets", filepath.Base(asset))
+	for file, from := range map[string]string{name: src, "bootstrap": filepath.Join(root, asset, "bootstrap")} {
+		got, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("packaged %s differs from %s", file, from)
+		}
+	}
 }
