@@ -72,7 +72,7 @@ synth: lambdas $(CDK) $(CFN_LINT)
 
 # assertions on the synthesized stack, cdk-nag, cfn-lint (infra/stack/*_test.go).
 test-infra: lambdas $(CFN_LINT)
-	cd infra && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 # Unit tests only (skips anything that needs a JVM).
 test-short:
