@@ -45,10 +45,12 @@ bench:
 	bash scripts/bench-parse.sh
 
 # The CDK app (infra/, its own Go module so the main module never pulls the CDK).
-# CLI and linter are installed under tmp/ from npm and PyPI, pinned.
+# CLI and linter are installed under tmp/ from npm and PyPI, pinned. The CLI's directory
+# starts with "_" so that `go vet ./...` and `go test ./...` skip it: the npm package holds
+# Go template files (init-templates/…/%name%.template.go) that would not build.
 CDK_CLI_VERSION  ?= 2.1148.1
 CFN_LINT_VERSION ?= 1.58.0
-CDK        := tmp/cdk-cli/node_modules/.bin/cdk
+CDK        := tmp/_cdk-cli/node_modules/.bin/cdk
 CFN_LINT   := tmp/cfn-lint/bin/cfn-lint
 CDK_OUTDIR ?= cdk.out
 # Example values so `make synth` runs offline with no context of your own; yours (cdk.json,
@@ -57,7 +59,7 @@ SYNTH_CONTEXT ?= -c logstashUrl=https://logstash.example.internal:8080 -c elasti
 
 cdk-cli: $(CDK)
 $(CDK):
-	npm install --no-audit --no-fund --loglevel=error --prefix tmp/cdk-cli aws-cdk@$(CDK_CLI_VERSION)
+	npm install --no-audit --no-fund --loglevel=error --prefix tmp/_cdk-cli aws-cdk@$(CDK_CLI_VERSION)
 
 cfn-lint: $(CFN_LINT)
 $(CFN_LINT):
