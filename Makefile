@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate
+.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint
 
 all: build
 
@@ -30,7 +30,7 @@ demo: build moto sfn-tools
 # The whole suite: one real Elasticsearch node (shared/esnode, built by Maven on first use)
 # shared by every package through ES_URL, the in-process S3 server, the Logstash stand-in.
 # One moto server (S3, SQS, Secrets Manager, SSM) is shared the same way through MOTO_URL.
-test: vet fmt-check moto asl-validate
+test: vet fmt-check moto asl-validate test-infra
 	@set -e; url=$$($(MAKE) -s es-up ES_DIR=tmp/es-test | tail -1); \
 	trap '$(MAKE) -s es-down ES_DIR=tmp/es-test; $(MAKE) -s moto-down MOTO_DIR=tmp/moto-test' EXIT; \
 	moto=$$($(MAKE) -s moto-up MOTO_DIR=tmp/moto-test | tail -1); \
@@ -45,6 +45,38 @@ bench:
 	@mkdir -p tmp; set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) \
 	  ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest | tee tmp/bench.txt
 	bash scripts/bench-parse.sh
+
+# The CDK app (infra/, its own Go module so the main module never pulls the CDK).
+# CLI and linter are installed under tmp/ from npm and PyPI, pinned. The CLI's directory
+# starts with "_" so that `go vet ./...` and `go test ./...` skip it: the npm package holds
+# Go template files (init-templates/…/%name%.template.go) that would not build.
+CDK_CLI_VERSION  ?= 2.1148.1
+CFN_LINT_VERSION ?= 1.58.0
+CDK        := tmp/_cdk-cli/node_modules/.bin/cdk
+CFN_LINT   := tmp/cfn-lint/bin/cfn-lint
+CDK_OUTDIR ?= cdk.out
+# Example values so `make synth` runs offline with no context of your own; yours (cdk.json,
+# -c on the command line via SYNTH_CONTEXT) replace them.
+SYNTH_CONTEXT ?= -c logstashUrl=https://logstash.example.internal:8080 -c elasticsearchUrl=https://elasticsearch.example.internal:9200
+
+cdk-cli: $(CDK)
+$(CDK):
+	npm install --no-audit --no-fund --loglevel=error --prefix tmp/_cdk-cli aws-cdk@$(CDK_CLI_VERSION)
+
+cfn-lint: $(CFN_LINT)
+$(CFN_LINT):
+	python3 -m venv tmp/cfn-lint
+	tmp/cfn-lint/bin/pip install -q cfn-lint==$(CFN_LINT_VERSION)
+
+# Synthesize into $(CDK_OUTDIR) without an AWS account; fails on any cdk-nag error (the app
+# exits 1 on error annotations, and so does the CLI), then lints every template.
+synth: lambdas $(CDK) $(CFN_LINT)
+	CDK_OUTDIR=$(CDK_OUTDIR) $(CDK) synth --quiet --no-notices --no-version-reporting --output $(CDK_OUTDIR) $(SYNTH_CONTEXT)
+	$(CFN_LINT) --ignore-checks W3005 -- $(CDK_OUTDIR)/*.template.json   # W3005: see infra/stack/lint_test.go
+
+# assertions on the synthesized stack, cdk-nag, cfn-lint (infra/stack/*_test.go).
+test-infra: lambdas $(CFN_LINT)
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 # Unit tests only (skips anything that needs a JVM).
 test-short:
