@@ -62,6 +62,11 @@ func (r *run) verifyExactlyOnce(ctx context.Context, st *state) (int64, error) {
 	r.check("every line has its document", missing == 0, "%d of %d lines in %d objects without one", missing, lines, bad)
 	r.check("no duplicates", r.rep.Duplicates == 0, "%d documents in %s for %d lines: %d beyond one per line", total, pattern, lines, r.rep.Duplicates)
 	r.check("each day in its daily index", dayOK, "%d daily indices", len(dayList))
+	meta, err := st.es.count(ctx, pattern, map[string]any{"exists": map[string]any{"field": "@metadata._id"}})
+	if err != nil {
+		return 0, err
+	}
+	r.check("ids as _id, not in the documents", meta == 0, "%d documents hold @metadata (Logstash never sends it)", meta)
 	return total, nil
 }
 
