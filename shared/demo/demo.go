@@ -247,7 +247,7 @@ func (r *run) summary(err error) {
 	w := r.out
 	fmt.Fprintf(w, "\n==> summary\n")
 	row := func(k string, v any) { fmt.Fprintf(w, "    %-34s %v\n", k, v) }
-	row("log objects (+ ELBAccessLogTestFile)", rep.Objects)
+	row("log objects (and the test file)", rep.Objects)
 	row("log lines", rep.Lines)
 	row("documents in Elasticsearch", rep.Documents)
 	row("duplicates", rep.Duplicates)

@@ -101,7 +101,7 @@ type result struct {
 }
 
 // Start starts cfg.Concurrency environments; each is ready for invocations once its
-// process asks for one (Invoke waits for that).
+// process asks for one (Invoke waits for that). The function stops when ctx ends or at Stop.
 func Start(ctx context.Context, cfg Config) (*Function, error) {
 	if cfg.Name == "" || cfg.Bootstrap == "" {
 		return nil, errors.New("lambdaruntime: Name and Bootstrap are required")
@@ -135,6 +135,13 @@ func Start(ctx context.Context, cfg Config) (*Function, error) {
 		}
 		f.envs = append(f.envs, e)
 	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			f.Stop()
+		case <-f.stopped:
+		}
+	}()
 	return f, nil
 }
 
