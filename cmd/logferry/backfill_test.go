@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/logferry/logferry/shared/motoserver"
+)
+
+var (
+	motoOnce sync.Once
+	motoAddr string
+	motoErr  error
+)
+
+// motoForCLI is the moto server of this package's tests: $MOTO_URL, or one started on
+// first use that dies with the test binary (no TestMain, so other files keep theirs free).
+func motoForCLI(t *testing.T) string {
+	t.Helper()
+	if testing.Short() && os.Getenv(motoserver.EnvURL) == "" {
+		t.Skip("no moto server under -short")
+	}
+	motoOnce.Do(func() {
+		if motoAddr = strings.TrimRight(os.Getenv(motoserver.EnvURL), "/"); motoAddr != "" {
+			return
+		}
+		s, err := motoserver.Start(context.Background(), motoserver.Options{})
+		if err != nil {
+			motoErr = err
+			return
+		}
+		motoAddr = s.URL
+	})
+	if motoErr != nil {
+		t.Fatal(motoErr)
+	}
+	return motoAddr
+}
+
+func motoEnv(url string) map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL_S3": url, "AWS_ENDPOINT_URL_SQS": url, "LOGFERRY_S3_PATH_STYLE": "1",
+		"AWS_REGION": motoserver.Region, "AWS_ACCESS_KEY_ID": motoserver.AccessKey, "AWS_SECRET_ACCESS_KEY": motoserver.SecretKey,
+	}
+}
+
+func TestBackfillAndStatusCommands(t *testing.T) {
+	url := motoForCLI(t)
+	ctx := context.Background()
+	cfg := motoserver.Config(url)
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	sqsc := sqs.NewFromConfig(cfg)
+	bucket := "cli-backfill"
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	base := "AWSLogs/111111111111/elasticloadbalancing/eu-west-1/"
+	for _, k := range []string{base + "2026/11/01/a.log.gz", base + "2026/11/02/b.log.gz", base + "2026/11/02/c d.log", base + "2026/11/03/e.log.gz", "AWSLogs/111111111111/ELBAccessLogTestFile"} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(k), Body: strings.NewReader("12345")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-backfill")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e, _, errb := testEnv(motoEnv(url))
+	if code := run(ctx, e, []string{"backfill", "s3://" + bucket + "/", "--dry-run", "--from", "2026-11-02", "--to", "2026-11-03"}); code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "would enqueue 3 objects (15 B, 2 days)") {
+		t.Errorf("dry run says %q, want 3 objects, 15 B, 2 days", errb)
+	}
+
+	e, _, errb = testEnv(motoEnv(url))
+	if code := run(ctx, e, []string{"backfill", "s3://" + bucket + "/", "--queue", *q.QueueUrl}); code != 0 {
+		t.Fatalf("backfill: exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"enqueued 4 objects (20 B, 3 days)", "skipped 1 ELBAccessLogTestFile and 0 non-log keys", "Re-sending an object is harmless"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("backfill says %q, want %q in it", errb, want)
+		}
+	}
+
+	e, out, errb := testEnv(motoEnv(url))
+	if code := run(ctx, e, []string{"status", "--queue", *q.QueueUrl, "--sample", "0"}); code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "queue cli-backfill: 4 visible, 0 in flight") || !strings.Contains(out.String(), "no dead-letter queue") {
+		t.Errorf("status says %q", out)
+	}
+
+	e, _, errb = testEnv(motoEnv(url))
+	if code := run(ctx, e, []string{"backfill", "s3://" + bucket + "/", "--queue", *q.QueueUrl, "--to", "2026-11-02"}); code != 2 || !strings.Contains(errb.String(), "--to needs --from") {
+		t.Errorf("--to alone: exit %d, %q", code, errb)
+	}
+	e, _, errb = testEnv(motoEnv(url))
+	if code := run(ctx, e, []string{"backfill", "s3://" + bucket + "/", "--queue", *q.QueueUrl, "--from", "2026-13-01"}); code != 2 || !strings.Contains(errb.String(), "want YYYY-MM-DD") {
+		t.Errorf("bad --from: exit %d, %q", code, errb)
+	}
+}
