@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,36 +12,6 @@ import (
 	"github.com/logferry/logferry/shared/motoserver"
 )
 
-var (
-	motoOnce sync.Once
-	motoAddr string
-	motoErr  error
-)
-
-// motoForCLI is the moto server of this package's tests: $MOTO_URL, or one started on
-// first use that dies with the test binary (no TestMain, so other files keep theirs free).
-func motoForCLI(t *testing.T) string {
-	t.Helper()
-	if testing.Short() && os.Getenv(motoserver.EnvURL) == "" {
-		t.Skip("no moto server under -short")
-	}
-	motoOnce.Do(func() {
-		if motoAddr = strings.TrimRight(os.Getenv(motoserver.EnvURL), "/"); motoAddr != "" {
-			return
-		}
-		s, err := motoserver.Start(context.Background(), motoserver.Options{})
-		if err != nil {
-			motoErr = err
-			return
-		}
-		motoAddr = s.URL
-	})
-	if motoErr != nil {
-		t.Fatal(motoErr)
-	}
-	return motoAddr
-}
-
 func motoEnv(url string) map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL_S3": url, "AWS_ENDPOINT_URL_SQS": url, "LOGFERRY_S3_PATH_STYLE": "1",
@@ -52,12 +20,12 @@ func motoEnv(url string) map[string]string {
 }
 
 func TestBackfillAndStatusCommands(t *testing.T) {
-	url := motoForCLI(t)
+	url := motoserver.ForTest(t)
 	ctx := context.Background()
 	cfg := motoserver.Config(url)
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	sqsc := sqs.NewFromConfig(cfg)
-	bucket := "cli-backfill"
+	bucket := motoserver.Name("cli-backfill")
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +35,7 @@ func TestBackfillAndStatusCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-backfill")})
+	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(bucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +62,7 @@ func TestBackfillAndStatusCommands(t *testing.T) {
 	if code := run(ctx, e, []string{"status", "--queue", *q.QueueUrl, "--sample", "0"}); code != 0 {
 		t.Fatalf("status: exit %d: %s", code, errb)
 	}
-	if !strings.Contains(out.String(), "queue cli-backfill: 4 visible, 0 in flight") || !strings.Contains(out.String(), "no dead-letter queue") {
+	if !strings.Contains(out.String(), "queue "+bucket+": 4 visible, 0 in flight") || !strings.Contains(out.String(), "no dead-letter queue") {
 		t.Errorf("status says %q", out)
 	}
 

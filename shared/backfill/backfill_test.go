@@ -122,7 +122,7 @@ func elbKey(account, region, day, name string) string {
 // key, lists no other day, and encodes keys as S3 does.
 func TestDateRangeAcrossAccountsAndRegions(t *testing.T) {
 	s3c, sqsc := clients(t)
-	bucket := "backfill-range"
+	bucket := motoserver.Name("backfill-range")
 	var all, want []string
 	for _, acct := range []string{"111111111111", "222222222222"} {
 		for _, region := range []string{"eu-west-1", "us-east-1"} {
@@ -142,7 +142,7 @@ func TestDateRangeAcrossAccountsAndRegions(t *testing.T) {
 		elbKey("111111111111", "eu-west-1", "2026/11/03", "notes.txt"),
 		"elb/AWSLogs/111111111111/ELBAccessLogTestFile")
 	put(t, s3c, bucket, all...)
-	q := queue(t, sqsc, "backfill-range")
+	q := queue(t, sqsc, bucket)
 	ls := &countingS3{Client: s3c}
 
 	st, err := backfill.Run(context.Background(), backfill.Config{
@@ -198,7 +198,7 @@ func TestDateRangeAcrossAccountsAndRegions(t *testing.T) {
 // nothing and counts objects, bytes and days.
 func TestDryRunAndNarrowPrefix(t *testing.T) {
 	s3c, sqsc := clients(t)
-	bucket := "backfill-dry"
+	bucket := motoserver.Name("backfill-dry")
 	keys := []string{
 		elbKey("111111111111", "eu-west-1", "2026/11/02", "a.log.gz"),
 		elbKey("111111111111", "eu-west-1", "2026/11/03", "b.log.gz"),
@@ -206,7 +206,7 @@ func TestDryRunAndNarrowPrefix(t *testing.T) {
 		elbKey("222222222222", "eu-west-1", "2026/11/02", "d.log.gz"),
 	}
 	put(t, s3c, bucket, keys...)
-	q := queue(t, sqsc, "backfill-dry")
+	q := queue(t, sqsc, bucket)
 	st, err := backfill.Run(context.Background(), backfill.Config{
 		S3: s3c, Bucket: bucket, Prefix: "elb/AWSLogs/111111111111/elasticloadbalancing/eu-west-1/",
 		From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC),
@@ -266,13 +266,13 @@ func (f *flaky) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchIn
 // object arrives once. --rate bounds objects/s.
 func TestBatchesOfTenRetryFailedEntriesAndRate(t *testing.T) {
 	s3c, sqsc := clients(t)
-	bucket := "backfill-retry"
+	bucket := motoserver.Name("backfill-retry")
 	var keys []string
 	for i := range 25 {
 		keys = append(keys, elbKey("111111111111", "eu-west-1", "2026/11/02", fmt.Sprintf("obj-%02d.log", i)))
 	}
 	put(t, s3c, bucket, keys...)
-	q := queue(t, sqsc, "backfill-retry")
+	q := queue(t, sqsc, bucket)
 	f := &flaky{Client: sqsc}
 	start := time.Now()
 	st, err := backfill.Run(context.Background(), backfill.Config{S3: s3c, Bucket: bucket, SQS: f, QueueURL: q,
@@ -312,13 +312,13 @@ func TestBatchesOfTenRetryFailedEntriesAndRate(t *testing.T) {
 // remaining objects once, and the two runs together send every object once.
 func TestInterruptedResumesExactly(t *testing.T) {
 	s3c, sqsc := clients(t)
-	bucket := "backfill-resume"
+	bucket := motoserver.Name("backfill-resume")
 	var keys []string
 	for i := range 47 {
 		keys = append(keys, elbKey("111111111111", "eu-west-1", fmt.Sprintf("2026/11/%02d", 1+i%3), fmt.Sprintf("obj-%02d.log.gz", i)))
 	}
 	put(t, s3c, bucket, keys...)
-	q := queue(t, sqsc, "backfill-resume")
+	q := queue(t, sqsc, bucket)
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := backfill.Config{S3: s3c, Bucket: bucket, Prefix: "elb/", From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		To: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), SQS: sqsc, QueueURL: q,

@@ -32,13 +32,14 @@ func TestReadQueueAndDeadLetterQueue(t *testing.T) {
 	}
 	ctx := context.Background()
 	c := sqs.NewFromConfig(motoserver.Config(motoURL))
-	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("backlog-dlq")})
+	name := motoserver.Name("backlog")
+	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("backlog-main"), Attributes: map[string]string{
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
 		"VisibilityTimeout": "60",
-		"RedrivePolicy":     fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:%s:%s:backlog-dlq","maxReceiveCount":"3"}`, motoserver.Region, motoserver.AccountID),
+		"RedrivePolicy":     fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:%s:%s:%s-dlq","maxReceiveCount":"3"}`, motoserver.Region, motoserver.AccountID, name),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +59,10 @@ func TestReadQueueAndDeadLetterQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Queue.Name != "backlog-main" || s.Queue.Visible != 7 || s.Queue.InFlight != 5 || s.Queue.Backlog() != 12 {
+	if s.Queue.Name != name || s.Queue.Visible != 7 || s.Queue.InFlight != 5 || s.Queue.Backlog() != 12 {
 		t.Errorf("queue %+v, want 7 visible and 5 in flight", s.Queue)
 	}
-	if s.DLQ == nil || s.DLQ.Name != "backlog-dlq" || s.DLQ.Visible != 2 {
+	if s.DLQ == nil || s.DLQ.Name != name+"-dlq" || s.DLQ.Visible != 2 {
 		t.Errorf("dead-letter queue %+v, want backlog-dlq with 2 visible", s.DLQ)
 	}
 	noDLQ, err := backlog.Read(ctx, c, *dlq.QueueUrl, time.Now())

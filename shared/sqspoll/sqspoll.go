@@ -74,7 +74,9 @@ type Config struct {
 	// Concurrency is the number of invocations running at once (the mapping's maximum
 	// concurrency). Default 2.
 	Concurrency int
-	// FunctionTimeout is each invocation's deadline, as the function's timeout. Default 60s.
+	// FunctionTimeout is each invocation's deadline, as the function's timeout. Default:
+	// the queue's visibility timeout; a longer one is refused, as Lambda refuses such a
+	// mapping (a message would reappear while its invocation still runs).
 	FunctionTimeout time.Duration
 	// WaitTime is the long-poll wait of one receive. Default 1s (Lambda waits 20 s; short
 	// here so that Run ends promptly).
@@ -108,9 +110,6 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 2
 	}
-	if cfg.FunctionTimeout <= 0 {
-		cfg.FunctionTimeout = 60 * time.Second
-	}
 	if cfg.WaitTime <= 0 {
 		cfg.WaitTime = time.Second
 	}
@@ -118,9 +117,20 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	attrs, err := cfg.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &cfg.QueueURL,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNameVisibilityTimeout}})
 	if err != nil {
 		return Stats{}, fmt.Errorf("sqspoll: queue %s: %w", cfg.QueueURL, err)
+	}
+	vis, err := strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+	if err != nil || vis <= 0 {
+		return Stats{}, fmt.Errorf("sqspoll: queue %s: VisibilityTimeout %q is not a positive number of seconds", cfg.QueueURL, attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+	}
+	visibility := time.Duration(vis) * time.Second
+	if cfg.FunctionTimeout <= 0 {
+		cfg.FunctionTimeout = visibility
+	}
+	if cfg.FunctionTimeout > visibility {
+		return Stats{}, fmt.Errorf("sqspoll: the queue's visibility timeout (%s) is shorter than the function timeout (%s); Lambda refuses such a mapping", visibility, cfg.FunctionTimeout)
 	}
 	p := &poller{cfg: cfg, arn: attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]}
 	if parts := strings.Split(p.arn, ":"); len(parts) == 6 {

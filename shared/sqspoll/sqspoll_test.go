@@ -39,12 +39,13 @@ func TestEventSourceMappingContract(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := sqs.NewFromConfig(motoserver.Config(motoURL))
-	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("sqspoll-dlq")})
+	name := motoserver.Name("sqspoll")
+	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlqARN := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.AccountID + ":sqspoll-dlq"
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("sqspoll-main"), Attributes: map[string]string{
+	dlqARN := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.AccountID + ":" + name + "-dlq"
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{
 		"VisibilityTimeout": "1",
 		"RedrivePolicy":     fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"3"}`, dlqARN),
 	}})
