@@ -35,6 +35,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	parallel := fs.Int("parallel", 2, "objects shipped at once")
 	original := fs.Bool("original", false, "also send event.original for lines that parse")
 	quiet := fs.Bool("quiet", false, "no progress line, even on a terminal")
+	toMirror := fs.String("to-mirror", "", "ship to the new cluster's Logstash (URL) only, with LOGSTASH_MIRROR_* credentials and dead letters under DEAD_LETTER_URI + mirror/")
 	sources, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -54,6 +55,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := sf.load(e, extra)
 	if err != nil {
+		return err
+	}
+	if cfg, err = target(cfg, *toMirror); err != nil {
 		return err
 	}
 

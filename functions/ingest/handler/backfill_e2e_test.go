@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/logferry/logferry/shared/backfill"
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/logstash"
 	"github.com/logferry/logferry/shared/logstash/logstashtest"
 	"github.com/logferry/logferry/shared/motoserver"
 	"github.com/logferry/logferry/shared/sqspoll"
@@ -43,7 +45,7 @@ type pipeline struct {
 	expected map[string]bool // document ids of every line of every object written
 }
 
-func newPipeline(t *testing.T, prefix string, maxReceive int) *pipeline {
+func newPipeline(t *testing.T, prefix string, maxReceive int, opts ...func(*pipeline, *config.Ingest, *handler.Deps)) *pipeline {
 	t.Helper()
 	name := motoserver.Name(prefix)
 	url := motoserver.ForTest(t)
@@ -72,8 +74,12 @@ func newPipeline(t *testing.T, prefix string, maxReceive int) *pipeline {
 		t.Fatal(err)
 	}
 	p.queue, p.dlq = *q.QueueUrl, *dlq.QueueUrl
-	p.handler, err = handler.NewWithDeps(config.Ingest{LogstashURL: p.ls.URL, DeadlineMargin: 500 * time.Millisecond, MetricsNamespace: "logferry"},
-		handler.Deps{S3: p.s3, SQS: p.sqs, Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+	ic := config.Ingest{LogstashURL: p.ls.URL, DeadlineMargin: 500 * time.Millisecond, MetricsNamespace: "logferry"}
+	deps := handler.Deps{S3: p.s3, SQS: p.sqs, Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard}
+	for _, o := range opts {
+		o(p, &ic, &deps)
+	}
+	p.handler, err = handler.NewWithDeps(ic, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,4 +272,91 @@ func TestInterruptedBackfillResumedShipsEachObjectOnce(t *testing.T) {
 		return p.allShipped() && v == "0" && f == "0"
 	})
 	p.exactlyOnce(t)
+}
+
+// syncBuffer collects the handler's metric lines from concurrent invocations.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Moving to a new cluster with the new one down for the whole run: the primary gets every
+// line, every object succeeds (the queue empties), the mirror's failures are counted in
+// MirrorDeadLettered and kept under DEAD_LETTER_URI + mirror/ in S3, and replaying those
+// into the mirror once it is up delivers exactly the ids it missed.
+func TestMirrorDownThroughTheFleet(t *testing.T) {
+	down := logstashtest.New(t, logstashtest.Options{})
+	downURL := down.URL
+	down.Close()
+	var metricLines syncBuffer
+	const deadRoot = "dead/"
+	p := newPipeline(t, "e2e-mirror", 3, func(p *pipeline, c *config.Ingest, d *handler.Deps) {
+		c.Mirror = config.Mirror{URL: downURL, RetryBudget: 300 * time.Millisecond, Wait: 300 * time.Millisecond}
+		dl, err := logstash.NewS3DeadLetter(p.s3, p.bucket, deadRoot+logstash.MirrorPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Metrics, d.MirrorDeadLetter = &metricLines, dl
+	})
+	for i := range 4 {
+		p.write(t, elbKey("2026/11/25", i), 300+i)
+	}
+	if _, err := backfill.Run(context.Background(), backfill.Config{S3: p.s3, Bucket: p.bucket, Prefix: "AWSLogs/", SQS: p.sqs, QueueURL: p.queue}); err != nil {
+		t.Fatal(err)
+	}
+	ps := p.poll(t, func() bool {
+		v, f := p.depth(t, p.queue)
+		return p.allShipped() && v == "0" && f == "0"
+	})
+	p.exactlyOnce(t)
+	if ps.ItemFailures != 0 || ps.BatchErrors != 0 || ps.Deleted != 4 {
+		t.Fatalf("poller %+v: with the mirror down every object must still succeed", ps)
+	}
+	if !strings.Contains(metricLines.String(), `"MirrorDeadLettered"`) {
+		t.Fatalf("no MirrorDeadLettered metric in %s", metricLines.String())
+	}
+	var mirrorDL float64
+	for _, line := range strings.Split(strings.TrimSpace(metricLines.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		if v, ok := rec["MirrorDeadLettered"].(float64); ok {
+			mirrorDL += v
+		}
+	}
+	if int(mirrorDL) != len(p.expected) {
+		t.Fatalf("MirrorDeadLettered sums to %v, want %d (every document)", mirrorDL, len(p.expected))
+	}
+
+	up := logstashtest.New(t, logstashtest.Options{})
+	src, err := logstash.NewS3Source(p.s3, p.bucket, deadRoot+logstash.MirrorPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := logstash.Replay(context.Background(), src, logstash.Config{URL: up.URL})
+	if err != nil || rs.Kept != 0 {
+		t.Fatalf("replay into the mirror: %+v, %v", rs, err)
+	}
+	got := up.Docs()
+	for id := range p.expected {
+		if up.Deliveries(id) != 1 {
+			t.Fatalf("%s reached the mirror %d times after replay, want 1", id, up.Deliveries(id))
+		}
+	}
+	if len(got) != len(p.expected) {
+		t.Fatalf("the mirror holds %d documents after replay, want exactly the %d it missed", len(got), len(p.expected))
+	}
 }

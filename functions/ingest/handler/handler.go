@@ -53,6 +53,9 @@ type Deps struct {
 	DeadLetter logstash.DeadLetter
 	// Credentials for Logstash, already resolved.
 	Credentials config.Credentials
+	// MirrorCredentials and MirrorDeadLetter are the mirror's (LOGSTASH_MIRROR_*). Default none.
+	MirrorCredentials config.Credentials
+	MirrorDeadLetter  logstash.DeadLetter
 	// HTTPClient is shared by every object's indexer, so connections are reused across
 	// objects and warm invocations. Default: the indexer's own.
 	HTTPClient *http.Client
@@ -70,9 +73,10 @@ type Deps struct {
 
 // Handler ships the objects named by Lambda events.
 type Handler struct {
-	cfg  config.Ingest
-	deps Deps
-	sink logstash.Config // per object, Source is added
+	cfg    config.Ingest
+	deps   Deps
+	sink   logstash.Config        // per object, Source is added
+	mirror *logstash.MirrorConfig // nil: no mirror
 }
 
 // New builds a handler for the Lambda environment: configuration from getenv, AWS clients
@@ -105,6 +109,18 @@ func New(ctx context.Context, getenv func(string) string) (*Handler, error) {
 	}
 	if deps.DeadLetter, err = DeadLetterFor(cfg.DeadLetter, s3c); err != nil {
 		return nil, err
+	}
+	if m := cfg.Mirror; m.URL != "" {
+		deps.MirrorCredentials = config.Credentials{Username: m.Username, Password: m.Password, APIKey: m.APIKey}
+		if m.Credentials != "" {
+			secrets := config.Secrets{SecretsManager: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg)}
+			if deps.MirrorCredentials, err = secrets.Resolve(ctx, m.Credentials); err != nil {
+				return nil, fmt.Errorf("LOGSTASH_MIRROR_CREDENTIALS: %w", err)
+			}
+		}
+		if deps.MirrorDeadLetter, err = DeadLetterFor(config.MirrorDeadLetter(cfg.DeadLetter), s3c); err != nil {
+			return nil, err
+		}
 	}
 	return NewWithDeps(cfg, deps)
 }
@@ -150,7 +166,11 @@ func NewWithDeps(cfg config.Ingest, deps Deps) (*Handler, error) {
 	if err := sink.Validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, deps: deps, sink: sink}, nil
+	mirror, err := MirrorSink(cfg, deps.MirrorCredentials, deps.MirrorDeadLetter)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, deps: deps, sink: sink, mirror: mirror}, nil
 }
 
 // SinkConfig is the Logstash sink an ingest configuration describes (the CLI's replay
@@ -336,9 +356,7 @@ func (h *Handler) Object(ctx context.Context, obj ingest.Object) (ingest.Result,
 	res, err := ingest.Run(ctx, obj, ingest.Config{
 		Getter: h.deps.S3,
 		NewIndexer: func(o ingest.Object) (logstash.Indexer, error) {
-			sc := h.sink
-			sc.Source = logstash.Source{Bucket: o.Bucket, Key: o.Key}
-			return logstash.NewIndexer(sc)
+			return h.newIndexer(logstash.Source{Bucket: o.Bucket, Key: o.Key})
 		},
 		StopAt:          h.stopAt(ctx),
 		Clock:           h.deps.Now,
@@ -387,6 +405,7 @@ func (h *Handler) emit(obj ingest.Object, res ingest.Result, err error) {
 		{Name: "ObjectsRejected", Unit: metrics.Count, Value: flag(ingest.IsPermanent(err))},
 		{Name: "Continuations", Unit: metrics.Count, Value: flag(res.Continue != nil)},
 	}
+	ms = append(ms, h.mirrorMetrics(res.Sink)...)
 	props := map[string]any{"bucket": obj.Bucket, "key": obj.Key, "offset": obj.Offset}
 	if !res.Newest.IsZero() {
 		// How far behind the newest shipped line is: the alarm for "falling behind".
