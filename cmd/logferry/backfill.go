@@ -100,6 +100,9 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 		if *to != "" {
 			args += " --to " + *to
 		}
+		if *rate > 0 {
+			args += fmt.Sprintf(" --rate %v", *rate)
+		}
 		resume := intr.StartAfter
 		if resume == "" {
 			resume = *startAfter

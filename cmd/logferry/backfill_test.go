@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -64,6 +65,17 @@ func TestBackfillAndStatusCommands(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "queue "+bucket+": 4 visible, 0 in flight") || !strings.Contains(out.String(), "no dead-letter queue") {
 		t.Errorf("status says %q", out)
+	}
+
+	// --watch refreshes until interrupted, and from the second sample on shows a rate.
+	wctx, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	e, out, errb = testEnv(motoEnv(url))
+	if code := run(wctx, e, []string{"status", "--queue", *q.QueueUrl, "--watch", "--interval", "300ms"}); code != 0 {
+		t.Fatalf("status --watch: exit %d: %s", code, errb)
+	}
+	if n := strings.Count(out.String(), "queue "+bucket+": 4 visible"); n < 2 || !strings.Contains(out.String(), "drain rate: 0.0 messages/s") {
+		t.Errorf("status --watch printed %d samples: %q", n, out)
 	}
 
 	e, _, errb = testEnv(motoEnv(url))
