@@ -13,7 +13,7 @@ import (
 	"github.com/logferry/logferry/shared/motoserver"
 )
 
-// BenchmarkEnqueue measures a backfill end to end against moto: list two days of 500
+// BenchmarkEnqueue measures a backfill end to end against moto: list two days of 200
 // objects each by the key layout, build each notification, SendMessageBatch in tens. One
 // op is the whole backfill; objects/s is the figure to compare with the Lambda fleet's
 // intake. moto is a single Python process, so this bounds the client from below: real SQS
@@ -36,7 +36,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	b.ReportMetric(float64(2*perDay*b.N)/b.Elapsed().Seconds(), "objects/s")
 }
 
-const perDay = 500
+const perDay = 200
 
 var (
 	benchOnce   sync.Once

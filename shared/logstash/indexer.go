@@ -41,20 +41,21 @@ type Indexer interface {
 // Stats counts what an Indexer did. Document counts satisfy, after Close,
 // Added == Sent + Failed and Failed == DeadLettered + Lost.
 type Stats struct {
-	Added        uint64      // documents accepted by Add
-	Sent         uint64      // documents acknowledged with a 2xx
-	Failed       uint64      // documents given up on: dead-lettered or lost
-	DeadLettered uint64      // documents written to the DeadLetter
-	Lost         uint64      // documents neither sent nor dead-lettered
-	Batches      uint64      // batches handed to workers
-	Retries      uint64      // requests repeated after 429, 5xx, 408 or a network error
-	Requests     uint64      // HTTP requests made
-	BytesSent    uint64      // request body bytes on the wire (gzipped when enabled), all attempts
-	Throttled    uint64      // 429 answers
-	ServerErrors uint64      // 5xx and 408 answers
-	NetErrors    uint64      // requests that got no answer (reset, EOF, timeout)
-	Splits       uint64      // 413 answers that split a batch in halves
-	Mirror       MirrorStats // the mirror's side of a NewMirrored Indexer; zero otherwise
+	Added        uint64 // documents accepted by Add
+	Sent         uint64 // documents acknowledged with a 2xx
+	Failed       uint64 // documents given up on: dead-lettered or lost
+	DeadLettered uint64 // documents written to the DeadLetter
+	Lost         uint64 // documents neither sent nor dead-lettered
+	Batches      uint64 // batches handed to workers
+	Retries      uint64 // requests repeated after 429, 5xx, 408 or a network error
+	Requests     uint64 // HTTP requests made
+	BytesSent    uint64 // request body bytes on the wire (gzipped when enabled), all attempts
+	Throttled    uint64 // 429 answers
+	ServerErrors uint64 // 5xx and 408 answers
+	NetErrors    uint64 // requests that got no answer (reset, EOF, timeout)
+	Splits       uint64 // 413 answers that split a batch in halves
+
+	Mirror MirrorStats // the mirror's side of a NewMirrored Indexer; zero otherwise
 }
 
 // NewIndexer validates cfg and starts its workers; call Close to stop them.
