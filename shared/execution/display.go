@@ -55,6 +55,7 @@ func Watch(ctx context.Context, t *Tracker, w io.Writer, terminal bool, interval
 			if drawn > 0 {
 				fmt.Fprintf(&b, "\x1b[%dA", drawn)
 			}
+			lines = screenful(lines)
 			for _, l := range lines {
 				b.WriteString("\x1b[2K" + FormatLine(l) + "\n")
 			}
@@ -110,4 +111,26 @@ func num(p *int64) string {
 		return "-"
 	}
 	return fmt.Sprint(*p)
+}
+
+// MaxScreenLines is how many indices the terminal display shows one line each; past it,
+// the waiting and finished ones are counted on one line and only those in progress shown.
+const MaxScreenLines = 15
+
+func screenful(lines []Line) []Line {
+	if len(lines) <= MaxScreenLines {
+		return lines
+	}
+	var busy []Line
+	counts := map[string]int{}
+	for _, l := range lines {
+		switch l.Phase {
+		case "planned", string(reindex.OutcomeSwapped), string(reindex.OutcomeRolledBack), string(reindex.OutcomeRollbackFailed), string(reindex.OutcomeSkipped):
+			counts[l.Phase]++
+		default:
+			busy = append(busy, l)
+		}
+	}
+	sum := fmt.Sprintf("%d waiting, %d swapped, %d rolled back, %d rollback failed", counts["planned"], counts["swapped"], counts["rolled_back"], counts["rollback_failed"])
+	return append(busy, Line{Source: fmt.Sprintf("(%d indices)", len(lines)), Phase: sum, Percent: -1})
 }
