@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/logferry/logferry/shared/reindex"
@@ -81,18 +82,21 @@ func Watch(ctx context.Context, t *Tracker, w io.Writer, terminal bool, interval
 	}
 }
 
-// WriteReport prints the report as a table, then the failures with their messages.
+// WriteReport prints the report as a table, then the reasons and failures with their
+// messages.
 func WriteReport(w io.Writer, r *reindex.Report) {
-	fmt.Fprintf(w, "%-40s %-16s %-52s %10s %10s %10s %9s\n", "INDEX", "OUTCOME", "DEST", "SOURCE", "COPY", "VERIFIED", "SECONDS")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tOUTCOME\tSOURCE\tCOPY\tVERIFIED\tSECONDS\tDEST\t")
 	for _, ix := range r.Indices {
-		var src, cp, ver string
+		var src, cp, ver string = "-", "-", "-"
 		if ix.Counts != nil {
 			src, cp, ver = num(ix.Counts.Source), num(ix.Counts.Copy), num(ix.Counts.Verified)
 		} else if ix.Docs != nil {
 			src = num(ix.Docs)
 		}
-		fmt.Fprintf(w, "%-40s %-16s %-52s %10s %10s %10s %9.1f\n", ix.Source, ix.Outcome, ix.Dest, src, cp, ver, ix.DurationSeconds)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t\n", ix.Source, ix.Outcome, src, cp, ver, ix.DurationSeconds, ix.Dest)
 	}
+	_ = tw.Flush()
 	for _, ix := range r.Indices {
 		switch {
 		case ix.Reason != "":
