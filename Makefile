@@ -92,7 +92,7 @@ $(SFN_STAMP):
 ASL := infra/statemachine/reindex.asl.json
 asl-validate: sfn-tools
 	@sed 's/$${ReindexFunctionArn}/arn:aws:lambda:us-east-1:123456789012:function:logferry-reindex/g' $(ASL) > $(SFN_DIR)/reindex.asl.deployed.json
-	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json
+	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json --json-path $(ASL)
 
 # logferry reindex of one ≥ 500,000-document index against a bare _reindex (same node, same
 # mappings, alternating), and the local interpreter's start-up (scripts/bench-reindex.sh).
