@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint
+.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint bench-reindex
 
 all: build
 
@@ -146,4 +146,9 @@ $(SFN_STAMP):
 ASL := infra/statemachine/reindex.asl.json
 asl-validate: sfn-tools
 	@sed 's/$${ReindexFunctionArn}/arn:aws:lambda:us-east-1:123456789012:function:logferry-reindex/g' $(ASL) > $(SFN_DIR)/reindex.asl.deployed.json
-	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json
+	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json --json-path $(ASL)
+
+# logferry reindex of one ≥ 500,000-document index against a bare _reindex (same node, same
+# mappings, alternating), and the local interpreter's start-up (scripts/bench-reindex.sh).
+bench-reindex: build sfn-tools
+	bash scripts/bench-reindex.sh
