@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint
+.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint bench-reindex
 
 all: build
 
@@ -37,13 +37,14 @@ test: vet fmt-check moto asl-validate test-infra
 	echo "Elasticsearch for the tests: $$url; moto: $$moto"; \
 	ES_URL=$$url MOTO_URL=$$moto $(GO) test -count=1 -timeout 15m ./...
 
-# Benchmarks: parse+encode per format, the object→sink path, and logferry parse against
+# Benchmarks: parse+encode per format, the object→sink path (with and without a mirror),
+# enqueueing a backfill against moto (objects/s), and logferry parse against
 # gzip -dc on a generated ≥ 200 MB .log.gz (scripts/bench-parse.sh). Compare runs with
 # benchstat: go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da old.txt new.txt
 BENCH_COUNT ?= 6
-bench:
+bench: moto
 	@mkdir -p tmp; set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) \
-	  ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest | tee tmp/bench.txt
+	  ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest ./shared/backfill | tee tmp/bench.txt
 	bash scripts/bench-parse.sh
 
 # The CDK app (infra/, its own Go module so the main module never pulls the CDK).
@@ -145,4 +146,9 @@ $(SFN_STAMP):
 ASL := infra/statemachine/reindex.asl.json
 asl-validate: sfn-tools
 	@sed 's/$${ReindexFunctionArn}/arn:aws:lambda:us-east-1:123456789012:function:logferry-reindex/g' $(ASL) > $(SFN_DIR)/reindex.asl.deployed.json
-	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json
+	node $(SFN_DIR)/node_modules/asl-validator/dist/bin/asl-validator.js --json-path $(SFN_DIR)/reindex.asl.deployed.json --json-path $(ASL)
+
+# logferry reindex of one ≥ 500,000-document index against a bare _reindex (same node, same
+# mappings, alternating), and the local interpreter's start-up (scripts/bench-reindex.sh).
+bench-reindex: build sfn-tools
+	bash scripts/bench-reindex.sh

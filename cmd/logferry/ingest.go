@@ -37,6 +37,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	quiet := fs.Bool("quiet", false, "no progress line, even on a terminal")
 	bucket := fs.String("bucket", "", "local files: the S3 bucket they came from, so that ids and aws.s3.* are the ones the Lambda writes (re-ingesting a download overwrites)")
 	keyPrefix := fs.String("key-prefix", "", "local files under AWSLogs/: the S3 prefix before AWSLogs/ (the load balancer's log prefix)")
+	toMirror := fs.String("to-mirror", "", "ship to the new cluster's Logstash (URL) only, with LOGSTASH_MIRROR_* credentials and dead letters under DEAD_LETTER_URI + mirror/")
 	sources, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -56,6 +57,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := sf.load(e, extra)
 	if err != nil {
+		return err
+	}
+	if cfg, err = target(cfg, *toMirror); err != nil {
 		return err
 	}
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/execution"
@@ -258,5 +260,39 @@ func pluralS(n int, one, many string) string {
 }
 
 func reindexDeployed(ctx context.Context, e *env, f *reindexFlags, input []byte) error {
-	return fmt.Errorf("--state-machine: not yet")
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("AWS configuration: %w", err)
+	}
+	what := f.pattern
+	if what == "" && len(f.indices) > 0 {
+		what = f.indices[0]
+		if len(f.indices) > 1 {
+			what += fmt.Sprintf("-and-%d-more", len(f.indices)-1)
+		}
+	}
+	tr := execution.NewTracker()
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { execution.Watch(wctx, tr, e.Stderr, e.Terminal, time.Second); close(watched) }()
+	out, err := execution.RunDeployed(ctx, execution.DeployedConfig{
+		Client: sfn.NewFromConfig(cfg), StateMachineARN: f.stateMachine, Name: execution.ExecutionName(what, time.Now()),
+		Input: input, Tracker: tr, Poll: deployedPoll(f),
+		Started: func(arn string) { fmt.Fprintf(e.Stderr, "logferry reindex: started %s\n", arn) },
+	})
+	stopWatch()
+	<-watched
+	if err != nil {
+		return err
+	}
+	return finish(e, f, out, tr)
+}
+
+// deployedPoll is how often the deployed execution is looked at: every 5 s unless
+// --poll-seconds says otherwise.
+func deployedPoll(f *reindexFlags) time.Duration {
+	if f.set["poll-seconds"] {
+		return time.Duration(f.poll) * time.Second
+	}
+	return 5 * time.Second
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/ingest"
 	"github.com/logferry/logferry/shared/logstash"
@@ -26,6 +27,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, c)
 	sf := addSinkFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "list the stored batches and send nothing")
+	mirror := fs.Bool("mirror", false, "replay the mirror's batches (SOURCE + mirror/) to the mirror (--to, else $LOGSTASH_MIRROR_URL)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -37,6 +39,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return usagef("one SOURCE at a time, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
 	source := pos[0]
+	if *mirror {
+		source = config.MirrorDeadLetter(source)
+	}
 
 	src, err := replaySource(ctx, e, source)
 	if err != nil {
@@ -46,8 +51,22 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return listDeadLetters(ctx, e, src)
 	}
 
-	cfg, err := sf.load(e, nil)
+	extra, toMirror := map[string]string{}, ""
+	if *mirror {
+		// --to names the mirror here; the primary's LOGSTASH_URL plays no part.
+		if toMirror = *sf.to; toMirror == "" {
+			toMirror = e.Getenv("LOGSTASH_MIRROR_URL")
+		}
+		if toMirror == "" {
+			return usagef("--mirror: no mirror URL: give --to URL or set LOGSTASH_MIRROR_URL")
+		}
+		extra["LOGSTASH_URL"], extra["LOGSTASH_MIRROR_URL"] = toMirror, toMirror
+	}
+	cfg, err := sf.load(e, extra)
 	if err != nil {
+		return err
+	}
+	if cfg, err = target(cfg, toMirror); err != nil {
 		return err
 	}
 	sink, err := ingest.SinkConfig(cfg, credentials(cfg))
@@ -62,6 +81,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	st, err := logstash.Replay(ctx, src, sink)
 	fmt.Fprintf(e.Stderr, "replay %s: %d batches found, %d delivered and deleted, %d kept; %d of %d documents acknowledged\n",
 		escape.Text(fmt.Sprint(src)), st.Batches, st.Replayed, st.Kept, st.Sent, st.Docs)
+	if st.MirrorSkipped > 0 {
+		fmt.Fprintf(e.Stderr, "%d batches under %s are the mirror's, left in place: replay them with --mirror\n", st.MirrorSkipped, logstash.MirrorPrefix)
+	}
 	if err != nil {
 		if st.Kept > 0 {
 			return fmt.Errorf("%d batches kept in %s (run replay again once the cause is fixed):\n  %s",

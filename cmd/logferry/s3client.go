@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -14,21 +12,9 @@ import (
 // in-process server. LOGFERRY_S3_PATH_STYLE=1 selects path-style addressing, which
 // S3-compatible endpoints without bucket subdomains need.
 func newS3Client(ctx context.Context, e *env) (*s3.Client, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if r := e.Getenv("AWS_REGION"); r != "" {
-		opts = append(opts, awsconfig.WithRegion(r))
-	}
-	if p := e.Getenv("AWS_PROFILE"); p != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(p))
-	}
-	if id, secret := e.Getenv("AWS_ACCESS_KEY_ID"), e.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: e.Getenv("AWS_SESSION_TOKEN"), Source: "environment"}, nil
-		})))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadAWSConfig(ctx, e)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	endpoint := e.Getenv("AWS_ENDPOINT_URL_S3")
 	pathStyle := e.Getenv("LOGFERRY_S3_PATH_STYLE")

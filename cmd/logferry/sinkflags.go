@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/logferry/logferry/shared/config"
+	"github.com/logferry/logferry/shared/endpoint"
 )
 
 // sinkFlags are the Logstash flags `ingest` and `replay` share; each overrides the
@@ -61,4 +62,25 @@ func (f sinkFlags) load(e *env, extra map[string]string) (config.Ingest, error) 
 // credentials are the ones set directly in the environment (the CLI never reads secrets).
 func credentials(cfg config.Ingest) config.Credentials {
 	return config.Credentials{Username: cfg.Username, Password: cfg.Password, APIKey: cfg.APIKey}
+}
+
+// target picks the one Logstash a CLI command ships to: the mirror alone when toMirror is
+// set (`--to-mirror URL`: the mirror's LOGSTASH_MIRROR_* credentials, retries and dead
+// letters under DEAD_LETTER_URI + mirror/), else the primary alone: the CLI does not
+// duplicate a stream; to warm a new cluster it ships history to it directly.
+func target(cfg config.Ingest, toMirror string) (config.Ingest, error) {
+	if toMirror == "" {
+		cfg.Mirror = config.Mirror{}
+		return cfg, nil
+	}
+	cfg = cfg.AsMirror(toMirror)
+	creds := cfg.Username != "" || cfg.Password != "" || cfg.APIKey != ""
+	if _, err := endpoint.Check(cfg.LogstashURL, endpoint.Options{Name: "--to-mirror", Credentials: creds,
+		AllowInsecure: cfg.AllowInsecure, AllowName: "LOGSTASH_ALLOW_INSECURE"}); err != nil {
+		return cfg, usagef("%s", err)
+	}
+	if cfg.Credentials != "" {
+		return cfg, errors.New("LOGSTASH_MIRROR_CREDENTIALS is for the Lambda; locally set LOGSTASH_MIRROR_USERNAME/LOGSTASH_MIRROR_PASSWORD or LOGSTASH_MIRROR_API_KEY")
+	}
+	return cfg, nil
 }

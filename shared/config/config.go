@@ -72,6 +72,8 @@ type Ingest struct {
 	// MetricsNamespace is the CloudWatch namespace of the per-object metrics
 	// (METRICS_NAMESPACE, default "logferry").
 	MetricsNamespace string
+	// Mirror is a second Logstash that gets every batch too (LOGSTASH_MIRROR_*). Default none.
+	Mirror Mirror
 }
 
 // LoadIngest reads the ingest configuration.
@@ -99,6 +101,7 @@ func LoadIngest(getenv Getenv) (Ingest, error) {
 		IncludeOriginal:      r.bool("INCLUDE_ORIGINAL", false),
 		MaxLineBytes:         r.int("MAX_LINE_BYTES", 0, 0),
 		MetricsNamespace:     r.str("METRICS_NAMESPACE", "logferry"),
+		Mirror:               r.mirror(),
 	}
 	if c.Codec != "json" && c.Codec != "json_lines" {
 		r.fail("LOGSTASH_CODEC", c.Codec, `must be "json" or "json_lines"`)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/logferry/logferry/shared/reindex"
@@ -55,6 +56,7 @@ func Watch(ctx context.Context, t *Tracker, w io.Writer, terminal bool, interval
 			if drawn > 0 {
 				fmt.Fprintf(&b, "\x1b[%dA", drawn)
 			}
+			lines = screenful(lines)
 			for _, l := range lines {
 				b.WriteString("\x1b[2K" + FormatLine(l) + "\n")
 			}
@@ -80,18 +82,21 @@ func Watch(ctx context.Context, t *Tracker, w io.Writer, terminal bool, interval
 	}
 }
 
-// WriteReport prints the report as a table, then the failures with their messages.
+// WriteReport prints the report as a table, then the reasons and failures with their
+// messages.
 func WriteReport(w io.Writer, r *reindex.Report) {
-	fmt.Fprintf(w, "%-40s %-16s %-52s %10s %10s %10s %9s\n", "INDEX", "OUTCOME", "DEST", "SOURCE", "COPY", "VERIFIED", "SECONDS")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tOUTCOME\tSOURCE\tCOPY\tVERIFIED\tSECONDS\tDEST\t")
 	for _, ix := range r.Indices {
-		var src, cp, ver string
+		var src, cp, ver string = "-", "-", "-"
 		if ix.Counts != nil {
 			src, cp, ver = num(ix.Counts.Source), num(ix.Counts.Copy), num(ix.Counts.Verified)
 		} else if ix.Docs != nil {
 			src = num(ix.Docs)
 		}
-		fmt.Fprintf(w, "%-40s %-16s %-52s %10s %10s %10s %9.1f\n", ix.Source, ix.Outcome, ix.Dest, src, cp, ver, ix.DurationSeconds)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t\n", ix.Source, ix.Outcome, src, cp, ver, ix.DurationSeconds, ix.Dest)
 	}
+	_ = tw.Flush()
 	for _, ix := range r.Indices {
 		switch {
 		case ix.Reason != "":
@@ -110,4 +115,26 @@ func num(p *int64) string {
 		return "-"
 	}
 	return fmt.Sprint(*p)
+}
+
+// MaxScreenLines is how many indices the terminal display shows one line each; past it,
+// the waiting and finished ones are counted on one line and only those in progress shown.
+const MaxScreenLines = 15
+
+func screenful(lines []Line) []Line {
+	if len(lines) <= MaxScreenLines {
+		return lines
+	}
+	var busy []Line
+	counts := map[string]int{}
+	for _, l := range lines {
+		switch l.Phase {
+		case "planned", string(reindex.OutcomeSwapped), string(reindex.OutcomeRolledBack), string(reindex.OutcomeRollbackFailed), string(reindex.OutcomeSkipped):
+			counts[l.Phase]++
+		default:
+			busy = append(busy, l)
+		}
+	}
+	sum := fmt.Sprintf("%d waiting, %d swapped, %d rolled back, %d rollback failed", counts["planned"], counts["swapped"], counts["rolled_back"], counts["rollback_failed"])
+	return append(busy, Line{Source: fmt.Sprintf("(%d indices)", len(lines)), Phase: sum, Percent: -1})
 }

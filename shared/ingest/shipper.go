@@ -24,6 +24,11 @@ type ShipperConfig struct {
 	Getter Getter
 	// DeadLetter keeps batches that failed after retries. Default none (they fail the object).
 	DeadLetter logstash.DeadLetter
+	// MirrorCredentials and MirrorDeadLetter are the mirror's (LOGSTASH_MIRROR_*, dead
+	// letters under DEAD_LETTER_URI + "mirror/"), used when Ingest.Mirror.URL is set.
+	// Default none.
+	MirrorCredentials config.Credentials
+	MirrorDeadLetter  logstash.DeadLetter
 	// HTTPClient sends every object's requests, so that connections (and TLS sessions)
 	// are reused across the objects of an invocation and across warm invocations.
 	// Default: one client made by NewShipper for all objects.
@@ -48,8 +53,9 @@ type ShipperConfig struct {
 // shared HTTP client, and reports each (a log line and an EMF record). It is what both
 // the Lambda and `logferry ingest` run, so a backfill runs exactly the Lambda's code.
 type Shipper struct {
-	cfg  ShipperConfig
-	sink logstash.Config // per object, Source is added
+	cfg    ShipperConfig
+	sink   logstash.Config        // per object, Source is added
+	mirror *logstash.MirrorConfig // nil: no mirror
 }
 
 // NewShipper checks the sink configuration (at start-up, not per object) and builds the
@@ -81,7 +87,11 @@ func NewShipper(cfg ShipperConfig) (*Shipper, error) {
 	if err := sink.Validate(); err != nil {
 		return nil, err
 	}
-	return &Shipper{cfg: cfg, sink: sink}, nil
+	mirror, err := MirrorSink(cfg.Ingest, cfg.MirrorCredentials, cfg.MirrorDeadLetter)
+	if err != nil {
+		return nil, err
+	}
+	return &Shipper{cfg: cfg, sink: sink, mirror: mirror}, nil
 }
 
 // Ship ships one object and reports it. With stopAt set it stops at the first line
@@ -91,10 +101,7 @@ func (s *Shipper) Ship(ctx context.Context, obj Object, stopAt time.Time) (Resul
 	res, err := Run(ctx, obj, Config{
 		Getter: s.cfg.Getter,
 		NewIndexer: func(o Object) (logstash.Indexer, error) {
-			sc := s.sink
-			sc.Source = logstash.Source{Bucket: o.Bucket, Key: o.Key}
-			sc.RetryUntil = stopAt // no retry past the time the caller must stop by
-			return logstash.NewIndexer(sc)
+			return s.newIndexer(logstash.Source{Bucket: o.Bucket, Key: o.Key}, stopAt)
 		},
 		StopAt:          stopAt,
 		Clock:           s.cfg.Now,
@@ -148,6 +155,7 @@ func (s *Shipper) emit(obj Object, res Result, err error) {
 		{Name: "ObjectsRejected", Unit: metrics.Count, Value: flag(IsPermanent(err))},
 		{Name: "Continuations", Unit: metrics.Count, Value: flag(res.Continue != nil)},
 	}
+	ms = append(ms, s.mirrorMetrics(res.Sink)...)
 	props := map[string]any{"bucket": obj.Bucket, "key": obj.Key, "offset": obj.Offset}
 	if !res.Newest.IsZero() {
 		// How far behind the newest shipped line is: the alarm for "falling behind".

@@ -164,7 +164,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	w.Header().Set("Content-Type", "application/json")
 	if herr != nil {
-		e := functionError(herr)
+		e := FunctionError(herr)
 		inv.Error = &e
 		body, _ := json.Marshal(map[string]string{"errorType": e.Type, "errorMessage": e.Message})
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
@@ -180,9 +180,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// functionError renders err as the Lambda runtime does (aws-lambda-go): an
+// FunctionError renders err as the Lambda runtime does (aws-lambda-go): an
 // InvokeResponse_Error as it is, anything else under its Go type's name.
-func functionError(err error) messages.InvokeResponse_Error {
+func FunctionError(err error) messages.InvokeResponse_Error {
 	var ive messages.InvokeResponse_Error
 	if errors.As(err, &ive) {
 		return ive

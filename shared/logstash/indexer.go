@@ -58,6 +58,8 @@ type Stats struct {
 	ServerErrors uint64 // 5xx and 408 answers
 	NetErrors    uint64 // requests that got no answer (reset, EOF, timeout)
 	Splits       uint64 // 413 answers that split a batch in halves
+
+	Mirror MirrorStats // the mirror's side of a NewMirrored Indexer; zero otherwise
 }
 
 // NewIndexer validates cfg and starts its workers; call Close to stop them.

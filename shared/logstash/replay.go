@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/logferry/logferry/shared/escape"
 )
@@ -15,6 +16,8 @@ type ReplayStats struct {
 	Kept     int    // batches left in place because some document failed again or the batch was unreadable
 	Docs     uint64 // documents read
 	Sent     uint64 // documents acknowledged
+	// MirrorSkipped counts batches under MirrorPrefix, left for a replay to the mirror.
+	MirrorSkipped int
 }
 
 // Replay sends every batch of src again, each through its own Indexer built from cfg,
@@ -36,9 +39,21 @@ func Replay(ctx context.Context, src DeadLetterSource, cfg Config) (ReplayStats,
 		defer cfg.HTTPClient.CloseIdleConnections()
 	}
 	log := full.Logger
-	names, err := src.List(ctx)
+	all, err := src.List(ctx)
 	if err != nil {
 		return st, err
+	}
+	// The mirror's dead letters live under the root too; they belong to the mirror.
+	names := all[:0:0]
+	for _, n := range all {
+		if strings.HasPrefix(n, MirrorPrefix) {
+			st.MirrorSkipped++
+			continue
+		}
+		names = append(names, n)
+	}
+	if st.MirrorSkipped > 0 {
+		log.Info("logstash: replay: the mirror's batches are skipped; replay "+MirrorPrefix+" to the mirror", "batches", st.MirrorSkipped)
 	}
 	st.Batches = len(names)
 	var errs []error

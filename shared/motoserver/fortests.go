@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -76,4 +78,42 @@ func (a Attached) Stop(dir string) error {
 	}
 	_ = os.Remove(dir + "/url")
 	return os.Remove(dir + "/pid")
+}
+
+var (
+	sharedOnce sync.Once
+	sharedURL  string
+	sharedErr  error
+)
+
+// ForTest gives a test a moto server URL without a TestMain (for packages whose TestMain,
+// if any, belongs to other tests): $MOTO_URL when set; a skip under -short; otherwise one
+// server per test binary, started on first use, that dies with the binary.
+func ForTest(t testing.TB) string {
+	t.Helper()
+	if u := strings.TrimRight(os.Getenv(EnvURL), "/"); u != "" {
+		return u
+	}
+	if testing.Short() {
+		t.Skip("no moto server under -short")
+	}
+	sharedOnce.Do(func() {
+		s, err := Start(context.Background(), Options{})
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		sharedURL = s.URL
+	})
+	if sharedErr != nil {
+		t.Fatalf("motoserver.ForTest: %v", sharedErr)
+	}
+	return sharedURL
+}
+
+// Name returns prefix with a random suffix: a bucket or queue name of this run alone, so a
+// test run against a server that outlives it (MOTO_URL) never meets an earlier run's
+// messages or objects. Lower-case letters and digits, valid for both.
+func Name(prefix string) string {
+	return fmt.Sprintf("%s-%08x", prefix, rand.Uint32())
 }

@@ -41,12 +41,13 @@ func TestBucketNotificationReachesQueue(t *testing.T) {
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	sqsc := sqs.NewFromConfig(cfg)
 
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("motoserver-test-notify")})
+	name := motoserver.Name("motoserver-test-notify") // a server shared through MOTO_URL keeps earlier runs' queues
+	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	arn := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.AccountID + ":motoserver-test-notify"
-	bucket := "motoserver-test-notify"
+	arn := "arn:aws:sqs:" + motoserver.Region + ":" + motoserver.AccountID + ":" + name
+	bucket := name
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,9 @@ type Deps struct {
 	DeadLetter logstash.DeadLetter
 	// Credentials for Logstash, already resolved.
 	Credentials config.Credentials
+	// MirrorCredentials and MirrorDeadLetter are the mirror's (LOGSTASH_MIRROR_*). Default none.
+	MirrorCredentials config.Credentials
+	MirrorDeadLetter  logstash.DeadLetter
 	// HTTPClient is shared by every object's indexer, so connections are reused across
 	// objects and warm invocations. Default: one the handler makes at start-up.
 	HTTPClient *http.Client
@@ -102,6 +105,18 @@ func New(ctx context.Context, getenv func(string) string) (*Handler, error) {
 	if deps.DeadLetter, err = ingest.DeadLetterFor(cfg.DeadLetter, s3c); err != nil {
 		return nil, err
 	}
+	if m := cfg.Mirror; m.URL != "" {
+		deps.MirrorCredentials = config.Credentials{Username: m.Username, Password: m.Password, APIKey: m.APIKey}
+		if m.Credentials != "" {
+			secrets := config.Secrets{SecretsManager: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg)}
+			if deps.MirrorCredentials, err = secrets.Resolve(ctx, m.Credentials); err != nil {
+				return nil, fmt.Errorf("LOGSTASH_MIRROR_CREDENTIALS: %w", err)
+			}
+		}
+		if deps.MirrorDeadLetter, err = ingest.DeadLetterFor(config.MirrorDeadLetter(cfg.DeadLetter), s3c); err != nil {
+			return nil, err
+		}
+	}
 	return NewWithDeps(cfg, deps)
 }
 
@@ -124,6 +139,7 @@ func NewWithDeps(cfg config.Ingest, deps Deps) (*Handler, error) {
 	}
 	shipper, err := ingest.NewShipper(ingest.ShipperConfig{
 		Ingest: cfg, Credentials: deps.Credentials, Getter: deps.S3, DeadLetter: deps.DeadLetter,
+		MirrorCredentials: deps.MirrorCredentials, MirrorDeadLetter: deps.MirrorDeadLetter,
 		HTTPClient: deps.HTTPClient, Logger: deps.Logger, Metrics: deps.Metrics,
 		FunctionName: deps.FunctionName, Now: deps.Now,
 	})
