@@ -54,7 +54,7 @@ type Config struct {
 	WorkDir string
 	// Out receives the stages as they run and the summary. Default os.Stdout.
 	Out io.Writer
-	// Drain is the SQS event source mapping. Default: the interim one in poll.go.
+	// Drain is the SQS event source mapping. Default: shared/sqspoll's, as the stack sets it.
 	Drain Drain
 	// NameSuffix is added to every name the demo creates (buckets, queues, the indices'
 	// prefix), so that a test can share servers with others. Default none.

@@ -228,11 +228,11 @@ func (r *run) ingest(ctx context.Context, st *state) error {
 	st.fn = fn
 	st.drain = r.cfg.Drain
 	if st.drain == nil {
-		st.drain = interimDrain(st.sqsc)
-		r.say("event source mapping: INTERIM poller (demo/poll.go) until issue 11's lands")
+		st.drain = sqspollDrain(st.sqsc)
 	}
 	r.say("function logferry-ingest: %s, %d execution environments, timeout %d s; log: %s",
 		filepath.Base(r.cfg.IngestBootstrap), r.cfg.Concurrency, s.FunctionTimeoutSec, logPath)
+	r.say("event source mapping (sqspoll): batches of %d, at most %d at once, batchItemFailures reported", s.BatchSize, s.MaxConcurrency)
 	return r.drainQueue(ctx, st, "ingest")
 }
 
