@@ -31,7 +31,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		"the ingest function built for this machine (make demo builds it)")
 	days := fs.Int("days", 3, "days of logs")
 	perDay := fs.Int("objects-per-day", 10, "objects a day (40% ALB, 20% each Classic, NLB, connection logs)")
-	lines := fs.Int("lines", 1000, "mean lines per object")
+	lines := fs.Int("lines", 700, "mean lines per object (±30%)")
 	dir := fs.String("dir", "", "keep the demo's files here (the function's log, the node's logs); default a temporary directory")
 	concurrency := fs.Int("concurrency", 2, "the function's execution environments (the event source mapping's maximum concurrency)")
 	esURL := fs.String("es", "", "use this Elasticsearch instead of starting a node (e.g. make es-up's)")

@@ -32,8 +32,8 @@ type Config struct {
 	// ObjectsPerDay is about how many objects a day has: 40% ALB access logs, 20% each
 	// Classic, NLB and connection logs, at least one of each. Default 10.
 	ObjectsPerDay int
-	// LinesPerObject is the mean number of lines per object (±30%). Default 1000: about
-	// 30,000 lines over three days.
+	// LinesPerObject is the mean number of lines per object (±30%). Default 700: about
+	// 21,000 lines over three days.
 	LinesPerObject int
 	// First is the first day of logs. Default: Days days before today (UTC).
 	First time.Time
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.ObjectsPerDay = 10
 	}
 	if cfg.LinesPerObject <= 0 {
-		cfg.LinesPerObject = 1000
+		cfg.LinesPerObject = 700
 	}
 	if cfg.First.IsZero() {
 		cfg.First = time.Now().UTC().AddDate(0, 0, -cfg.Days)
