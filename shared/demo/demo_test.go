@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,27 +25,46 @@ func TestMain(m *testing.M) {
 	esURL, stopES = esnode.ForTests(m)
 	motoURL, stopMoto = motoserver.ForTests(m)
 	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
 	stopMoto()
 	stopES()
 	os.Exit(code)
 }
 
-// binaries builds what `make demo` builds: the logferry command and the ingest function
-// for this machine.
+// binaries builds what `make demo` builds, once per test binary: the logferry command and
+// the ingest function for this machine.
 func binaries(t *testing.T) (logferry, bootstrap string) {
 	t.Helper()
-	dir := t.TempDir()
-	logferry, bootstrap = filepath.Join(dir, "logferry"), filepath.Join(dir, "ingest", "bootstrap")
-	for _, b := range [][]string{
-		{"build", "-o", logferry, "github.com/logferry/logferry/cmd/logferry"},
-		{"build", "-tags", "lambda.norpc", "-o", bootstrap, "github.com/logferry/logferry/functions/ingest"},
-	} {
-		cmd := exec.Command("go", b...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(b, " "), err, out)
+	build.Do(func() {
+		dir, err := os.MkdirTemp("", "demo-test-bin-")
+		if err != nil {
+			build.err = err
+			return
 		}
+		build.dir = dir
+		build.logferry, build.bootstrap = filepath.Join(dir, "logferry"), filepath.Join(dir, "ingest", "bootstrap")
+		for _, b := range [][]string{
+			{"build", "-o", build.logferry, "github.com/logferry/logferry/cmd/logferry"},
+			{"build", "-tags", "lambda.norpc", "-o", build.bootstrap, "github.com/logferry/logferry/functions/ingest"},
+		} {
+			if out, err := exec.Command("go", b...).CombinedOutput(); err != nil {
+				build.err = fmt.Errorf("go %s: %v\n%s", strings.Join(b, " "), err, out)
+				return
+			}
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
 	}
-	return logferry, bootstrap
+	return build.logferry, build.bootstrap
+}
+
+var build struct {
+	sync.Once
+	dir, logferry, bootstrap string
+	err                      error
 }
 
 func servers(t *testing.T) {
