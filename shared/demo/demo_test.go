@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +74,19 @@ func servers(t *testing.T) {
 	}
 }
 
+// dropIndices removes what a demo run with this name suffix left in the shared node.
+func dropIndices(t *testing.T, suffix string) {
+	t.Cleanup(func() {
+		tag := strings.TrimPrefix(suffix, "-")
+		for _, path := range []string{"/" + tag + "-elb-logs-*", "/_index_template/logferry-" + tag + "-elb-logs"} {
+			req, _ := http.NewRequest(http.MethodDelete, esURL+path, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
+}
+
 // The demo's own code on a small data set (3 days × 4 objects × ~30 lines), sharing the
 // suite's Elasticsearch node and moto server under names of its own: every check passes,
 // the counts add up, and nothing it started is left running.
@@ -82,9 +96,11 @@ func TestDemoSmallDataSet(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	suffix := fmt.Sprintf("-t%d", os.Getpid())
+	dropIndices(t, suffix)
 	rep, err := demo.Run(ctx, demo.Config{
 		Logferry: logferry, IngestBootstrap: bootstrap, Days: 3, ObjectsPerDay: 4, LinesPerObject: 30,
-		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-t%d", os.Getpid()), Out: &out,
+		ESURL: esURL, MotoURL: motoURL, NameSuffix: suffix, Out: &out,
 		WorkDir: "../..", // the repository: the state machine definition and tmp/sfn
 	})
 	t.Logf("demo output:\n%s", out.String())
@@ -127,6 +143,7 @@ func TestDemoReportsFailedChecks(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	dropIndices(t, fmt.Sprintf("-f%d", os.Getpid()))
 	rep, err := demo.Run(ctx, demo.Config{
 		Logferry: logferry, IngestBootstrap: broken, Days: 1, ObjectsPerDay: 4, LinesPerObject: 10,
 		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-f%d", os.Getpid()), Out: &out,
@@ -169,6 +186,7 @@ func TestDemoStopsEverythingWhenInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	out := &cancelOn{marker: "execution environments", cancel: cancel}
+	dropIndices(t, fmt.Sprintf("-i%d", os.Getpid()))
 	_, err := demo.Run(ctx, demo.Config{
 		Logferry: logferry, IngestBootstrap: bootstrap, Days: 3, ObjectsPerDay: 4, LinesPerObject: 30,
 		ESURL: esURL, MotoURL: motoURL, NameSuffix: fmt.Sprintf("-i%d", os.Getpid()), Out: out,
