@@ -72,7 +72,9 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 		Retention:     retention(s.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	name := StateMachineName(s.StackName)
 	r.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(name),
 		Comment:                 jsii.String("logferry reindex: copy, verify, then swap; rollback on any failure"),
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(asl))),
 		DefinitionSubstitutions: &map[string]*string{FunctionArnVar: r.Function.FunctionArn()},
@@ -88,11 +90,16 @@ func newReindex(scope constructs.Construct, s settings.Settings, root string) (*
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
 		Resources: &[]*string{r.Function.FunctionArn()},
 	}))
+	grantDistributedMap(r.StateMachine, name)
 	suppress(r.StateMachine, "AwsSolutions-IAM5",
 		"CloudWatch Logs log delivery (logs:CreateLogDelivery and the rest) and X-Ray segment uploads support no resource-level permissions; the CDK grants them on * as the Step Functions documentation requires.",
 		jsii.String("Resource::*"))
 	if !s.StateMachineXRay {
 		suppress(r.StateMachine, "AwsSolutions-SF2", "X-Ray tracing is optional (context stateMachineTracing); every execution is logged at level ALL to a log group with retention.")
 	}
+	awscdk.NewCfnOutput(c, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The reindex state machine: start executions here, or give it to `logferry reindex --state-machine`"),
+		Value:       r.StateMachine.StateMachineArn(),
+	})
 	return r, nil
 }

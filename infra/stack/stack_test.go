@@ -47,6 +47,7 @@ func existingBucket() map[string]any {
 // Everything optional switched on: a new bucket, EventBridge, a VPC, KMS, the mirror, X-Ray.
 func everything() map[string]any {
 	return map[string]any{
+		"stackName":                 "logferry-prod",
 		"delivery":                  "eventbridge",
 		"logPrefix":                 "prod/AWSLogs/",
 		"logBucketKmsKeyArn":        logKey,
@@ -216,6 +217,8 @@ func TestExistingBucketWithS3Notifications(t *testing.T) {
 		{[]string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, []any{getAtt(queue, "Arn")}},
 	})
 	checkReindex(t, x)
+	_, sm := x.props(t, "AWS::StepFunctions::StateMachine", "ReindexStateMachine")
+	eq(t, "state machine name of the default stack", sm["StateMachineName"], "Logferry-reindex")
 	checkAlarms(t, x)
 	checkLeastPrivilege(t, x, []string{logstashSecret, esSecret})
 
@@ -288,6 +291,7 @@ func TestNewBucketEventBridgeVPCAndKMS(t *testing.T) {
 	})
 	_, sm := x.props(t, "AWS::StepFunctions::StateMachine", "ReindexStateMachine")
 	eq(t, "tracing", sm["TracingConfiguration"], map[string]any{"Enabled": true})
+	eq(t, "state machine name from stackName", sm["StateMachineName"], "logferry-prod-reindex")
 	checkReindex(t, x)
 	checkAlarms(t, x)
 	checkLeastPrivilege(t, x, []string{esSecret})
@@ -409,11 +413,11 @@ func checkStatements(t *testing.T, x synthesized, rolePrefix string, want []stat
 }
 
 // checkLeastPrivilege looks at every statement in the template, the CDK's own included:
-// no "*" resource for S3, SQS, Lambda, Secrets Manager or Elasticsearch actions, and
-// secretsmanager:GetSecretValue only on the named secrets.
+// no "*" resource for S3, SQS, Lambda, Secrets Manager, Elasticsearch or Step Functions
+// actions, and secretsmanager:GetSecretValue only on the named secrets.
 func checkLeastPrivilege(t *testing.T, x synthesized, secrets []string) {
 	t.Helper()
-	guarded := []string{"s3:", "sqs:", "lambda:", "secretsmanager:", "es:"}
+	guarded := []string{"s3:", "sqs:", "lambda:", "secretsmanager:", "es:", "states:"}
 	n := 0
 	for id, pol := range x.resources("AWS::IAM::Policy") {
 		for _, st := range pol["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
@@ -506,18 +510,41 @@ func checkReindex(t *testing.T, x synthesized) {
 		"IncludeExecutionData": true,
 		"Level":                "ALL",
 	})
-	var invoke []statement
-	for _, s := range policyStatements(t, x, "ReindexStateMachineRole") {
-		for _, a := range s.actions {
-			if strings.HasPrefix(a, "lambda:") {
-				invoke = append(invoke, s)
-			}
+	checkStateMachineRole(t, x, fn, sm)
+}
+
+// checkStateMachineRole: the state machine has its fixed name, and its role exactly these
+// rights — the one function, the Distributed Map's on itself and its child executions by
+// ARNs formatted from that name, and the CDK's log delivery (and X-Ray) on * — and its ARN
+// is a stack output. (A cycle, such as the role's policy naming the state machine by Ref,
+// fails earlier: Template_FromStack refuses a template with one.)
+func checkStateMachineRole(t *testing.T, x synthesized, fn string, sm map[string]any) {
+	t.Helper()
+	name := StateMachineName(x.s.StackName)
+	eq(t, "state machine name", sm["StateMachineName"], name)
+	arn := func(resource string) map[string]any {
+		return join("arn:", ref("AWS::Partition"), ":states:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":"+resource)
+	}
+	want := []statement{
+		{[]string{"lambda:InvokeFunction"}, []any{getAtt(fn, "Arn")}},
+		{[]string{"states:StartExecution"}, []any{arn("stateMachine:" + name)}},
+		{[]string{"states:DescribeExecution", "states:StopExecution"}, []any{arn("execution:" + name + "/*")}},
+		{[]string{"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+			"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}, []any{"*"}},
+	}
+	if x.s.StateMachineXRay {
+		want = append(want, statement{[]string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}, []any{"*"}})
+	}
+	checkStatements(t, x, "ReindexStateMachineRole", want)
+
+	smID, _ := x.props(t, "AWS::StepFunctions::StateMachine", "ReindexStateMachine")
+	var outs []string
+	for id, o := range x.raw["Outputs"].(map[string]any) {
+		if js(o.(map[string]any)["Value"]) == js(ref(smID)) && strings.HasPrefix(id, "ReindexStateMachineArn") {
+			outs = append(outs, id)
 		}
 	}
-	eq(t, "state machine's lambda rights", len(invoke), 1)
-	if len(invoke) == 1 {
-		eq(t, "lambda:InvokeFunction on exactly the function", []any{invoke[0].actions, invoke[0].resources}, []any{[]string{"lambda:InvokeFunction"}, []any{getAtt(fn, "Arn")}})
-	}
+	eq(t, "ReindexStateMachineArn… outputs giving the state machine's ARN", len(outs), 1)
 }
 
 func vpcStatements(x synthesized) []statement {
