@@ -1,7 +1,11 @@
-// Package handler adapts the reindex steps to Lambda: one invocation runs one step, chosen
-// by the event's "step" (or "next"), and returns the small State the next Step Functions
-// state passes on.
-package handler
+// Package reindexstep is what the reindex Lambda function does: it builds the reindex
+// steps from the environment (Elasticsearch URL, credentials or a Secrets Manager secret,
+// CA, timeouts) and runs one step per invocation, chosen by the event's "step" (or
+// "next"), returning the small State the next Step Functions state passes on, or an error
+// under its stable name. functions/reindex only starts the Lambda runtime on it;
+// `logferry reindex` (the local state-machine run) and `logferry invoke reindex` run it
+// in-process, so all of them run this code.
+package reindexstep
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package handler
+package reindexstep
 
 import (
 	"bytes"
@@ -279,7 +279,7 @@ const (
 	sampleSource = "logs-2026.11"
 	sampleTask   = "oTUltX4IQMOUUVeiohTt8A:12345"
 	sampleDocs   = 120
-	eventsDir    = "../../../events"
+	eventsDir    = "../../events"
 )
 
 type rig struct {
