@@ -9,48 +9,43 @@ package reindexstep
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/endpoint"
+	"github.com/logferry/logferry/shared/esclient"
 	"github.com/logferry/logferry/shared/reindex"
 )
 
-// Environment variables the handler reads.
+// Environment variables the function reads: the cluster's, through shared/esclient, and
+// the steps' own.
 const (
-	EnvURL       = "ES_URL"        // required: https://host:9200 (http only for local nodes)
-	EnvUsername  = "ES_USERNAME"   // basic auth, with ES_PASSWORD
-	EnvPassword  = "ES_PASSWORD"   //
-	EnvAPIKey    = "ES_API_KEY"    // base64 API key (id:key encoded), instead of basic auth
-	EnvSecretARN = "ES_SECRET_ARN" // Secrets Manager secret: {"username","password"} or {"api_key"}
-	EnvCACert    = "ES_CA_CERT"    // PEM file of the CA that signed the cluster's certificate
-	EnvPoll      = "REINDEX_POLL_SECONDS"
-	EnvTimeout   = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
-	// EnvAllowInsecure=true permits credentials over plain http:// to a cluster that is not
-	// on loopback; without it such an ES_URL is refused.
-	EnvAllowInsecure = "ES_ALLOW_INSECURE"
+	EnvURL           = esclient.EnvURL
+	EnvUsername      = esclient.EnvUsername
+	EnvPassword      = esclient.EnvPassword
+	EnvAPIKey        = esclient.EnvAPIKey
+	EnvSecretARN     = esclient.EnvSecretARN
+	EnvCACert        = esclient.EnvCACert
+	EnvAllowInsecure = esclient.EnvAllowInsecure
+	EnvPoll          = "REINDEX_POLL_SECONDS"
+	EnvTimeout       = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
 )
 
 // MaxEventBytes caps the event before it is decoded: a state is a few KiB, and Step
 // Functions passes at most 256 KiB.
 const MaxEventBytes = 256 << 10
 
-// Secrets is the one Secrets Manager call the handler makes; tests pass a fake for AWS.
+// Secrets is the one Secrets Manager call the function makes; tests pass a fake for AWS.
 type Secrets = config.SecretsManagerAPI
 
 // Options are what New takes besides the environment.
@@ -62,7 +57,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Handler runs reindex steps for Lambda.
+// Handler runs reindex steps, one an invocation.
 type Handler struct {
 	steps *reindex.Steps
 	log   *slog.Logger
@@ -78,115 +73,46 @@ func NewWithOptions(ctx context.Context, getenv func(string) string, o Options) 
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	cfg, auth, err := clientConfig(ctx, getenv, &o)
+	cfg, auth, err := esclient.Config(ctx, getenv, esclient.Options{Secrets: o.Secrets})
 	if err != nil {
 		return nil, err
+	}
+	// The client retries failed requests itself (3 times); a refused certificate is refused
+	// again, so it fails at once with UntrustedCertificate.
+	cfg.RetryOnError = func(_ *http.Request, err error) bool {
+		return reindex.ErrorName(err) != reindex.UntrustedCertificate
 	}
 	es, err := elasticsearch.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
-	rc := reindex.Config{Logger: o.Logger}
+	rc, err := stepsConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	rc.Logger = o.Logger
+	o.Logger.Info("reindex handler ready", "es_url", endpoint.Redact(cfg.Addresses[0]), "auth", string(auth), "custom_ca", len(cfg.CACert) > 0)
+	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
+}
+
+// stepsConfig reads the steps' own settings (EnvPoll, EnvTimeout).
+func stepsConfig(getenv func(string) string) (reindex.Config, error) {
+	var rc reindex.Config
 	if v := getenv(EnvPoll); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 3600 {
-			return nil, fmt.Errorf("%s=%q: want whole seconds from 1 to 3600", EnvPoll, v)
+			return rc, fmt.Errorf("%s=%q: want whole seconds from 1 to 3600", EnvPoll, v)
 		}
 		rc.PollInterval = time.Duration(n) * time.Second
 	}
 	if v := getenv(EnvTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 100*time.Millisecond || d > 15*time.Minute {
-			return nil, fmt.Errorf("%s=%q: want a duration from 100ms to 15m, e.g. 30s", EnvTimeout, v)
+			return rc, fmt.Errorf("%s=%q: want a duration from 100ms to 15m, e.g. 30s", EnvTimeout, v)
 		}
 		rc.RequestTimeout = d
 	}
-	o.Logger.Info("reindex handler ready", "es_url", endpoint.Redact(cfg.Addresses[0]), "auth", auth, "custom_ca", len(cfg.CACert) > 0)
-	return &Handler{steps: reindex.New(es, rc), log: o.Logger}, nil
-}
-
-// clientConfig turns the environment into an elasticsearch.Config; auth names the method
-// for the log.
-func clientConfig(ctx context.Context, getenv func(string) string, o *Options) (cfg elasticsearch.Config, auth string, err error) {
-	raw := strings.TrimSpace(getenv(EnvURL))
-	if raw == "" {
-		return cfg, "", fmt.Errorf("%s is not set: give the cluster URL, e.g. https://search.example.com:9200", EnvURL)
-	}
-	user, pass, key, arn := getenv(EnvUsername), getenv(EnvPassword), getenv(EnvAPIKey), getenv(EnvSecretARN)
-	allow, err := strconv.ParseBool(cmp.Or(strings.TrimSpace(getenv(EnvAllowInsecure)), "false"))
-	if err != nil {
-		return cfg, "", fmt.Errorf("%s=%q: want true or false", EnvAllowInsecure, getenv(EnvAllowInsecure))
-	}
-	if _, err := endpoint.Check(raw, endpoint.Options{
-		Name: EnvURL, Credentials: user != "" || pass != "" || key != "" || arn != "",
-		AllowInsecure: allow, AllowName: EnvAllowInsecure,
-	}); err != nil {
-		return cfg, "", err
-	}
-	cfg.Addresses = []string{strings.TrimRight(raw, "/")}
-	// The client retries failed requests itself (3 times); a refused certificate is refused
-	// again, so it fails at once with UntrustedCertificate.
-	cfg.RetryOnError = func(_ *http.Request, err error) bool {
-		return reindex.ErrorName(err) != reindex.UntrustedCertificate
-	}
-
-	methods := 0
-	for _, set := range []bool{user != "" || pass != "", key != "", arn != ""} {
-		if set {
-			methods++
-		}
-	}
-	if methods > 1 {
-		return cfg, "", fmt.Errorf("set only one of %s/%s, %s and %s", EnvUsername, EnvPassword, EnvAPIKey, EnvSecretARN)
-	}
-	switch {
-	case user != "" || pass != "":
-		if user == "" || pass == "" {
-			return cfg, "", fmt.Errorf("%s and %s go together", EnvUsername, EnvPassword)
-		}
-		cfg.Username, cfg.Password, auth = user, pass, "basic"
-	case key != "":
-		cfg.APIKey, auth = key, "api_key"
-	case arn != "":
-		if cfg.Username, cfg.Password, cfg.APIKey, err = fromSecret(ctx, arn, o); err != nil {
-			return cfg, "", err
-		}
-		auth = "secret"
-	default:
-		auth = "none"
-	}
-	if p := getenv(EnvCACert); p != "" {
-		pem, err := os.ReadFile(p)
-		if err != nil {
-			return cfg, "", fmt.Errorf("%s: %w", EnvCACert, err)
-		}
-		if !bytes.Contains(pem, []byte("-----BEGIN CERTIFICATE-----")) {
-			return cfg, "", fmt.Errorf("%s=%s holds no PEM certificate", EnvCACert, p)
-		}
-		cfg.CACert = pem
-	}
-	return cfg, auth, nil
-}
-
-// fromSecret reads {"username","password"} or {"api_key"} from Secrets Manager, the same
-// way the ingest function reads its Logstash credentials. Errors name the secret, never
-// the values.
-func fromSecret(ctx context.Context, arn string, o *Options) (user, pass, key string, err error) {
-	if o.Secrets == nil {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return "", "", "", fmt.Errorf("AWS configuration for %s: %w", EnvSecretARN, err)
-		}
-		o.Secrets = secretsmanager.NewFromConfig(awsCfg)
-	}
-	c, err := config.Secrets{SecretsManager: o.Secrets}.Resolve(ctx, arn)
-	if err != nil {
-		return "", "", "", fmt.Errorf("%s: %w", EnvSecretARN, err)
-	}
-	if c.APIKey != "" && c.Username != "" {
-		return "", "", "", fmt.Errorf(`%s: secret %s holds both "api_key" and "username": keep one`, EnvSecretARN, arn)
-	}
-	return c.Username, c.Password, c.APIKey, nil
+	return rc, nil
 }
 
 // Handle runs one step. The event is a reindex.State, and untrusted: unknown fields are
