@@ -8,7 +8,6 @@
 package reindexstep
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,9 +40,8 @@ const (
 	EnvTimeout       = "ES_REQUEST_TIMEOUT" // one request, e.g. "30s" (the default); keep it under the function's timeout
 )
 
-// MaxEventBytes caps the event before it is decoded: a state is a few KiB, and Step
-// Functions passes at most 256 KiB.
-const MaxEventBytes = 256 << 10
+// MaxEventBytes caps the event before it is decoded.
+const MaxEventBytes = reindex.MaxEventBytes
 
 // Secrets is the one Secrets Manager call the function makes; tests pass a fake for AWS.
 type Secrets = config.SecretsManagerAPI
@@ -115,31 +113,26 @@ func stepsConfig(getenv func(string) string) (reindex.Config, error) {
 	return rc, nil
 }
 
-// Handle runs one step. The event is a reindex.State, and untrusted: unknown fields are
-// refused so a typo ("sorce") fails loudly, an event over MaxEventBytes is refused before it
-// is decoded, and the steps check every name and size in it before they send a request.
+// Handle runs one step on a State (reindex.Steps.DoEvent): unknown fields are refused so
+// a typo ("sorce") fails loudly, an event over MaxEventBytes is refused before it is
+// decoded, and the steps check every name and size in it before they send a request.
 // Errors are reported with their stable names as errorType (InvalidRequest, NotOurs,
 // ReindexFailed, CountMismatch, TaskLost, RollbackIncomplete, PreemptedByRollback,
 // ElasticsearchError, ElasticsearchRejected, UntrustedCertificate) for Step Functions
 // Retry/Catch: retry only ElasticsearchError (network, timeouts — ES_REQUEST_TIMEOUT per
 // request —, 408, 429, 5xx). UntrustedCertificate means TLS verification refused the
-// cluster's certificate: fix ES_URL or ES_CA_CERT; retrying cannot help. aws-lambda-go
-// takes errorType from the Go type name unless the error is a messages.InvokeResponse_Error,
-// so that is what Handle returns.
+// cluster's certificate: fix ES_URL or ES_CA_CERT; retrying cannot help.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (reindex.State, error) {
-	if len(event) > MaxEventBytes {
-		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.InvalidRequest,
-			Message: fmt.Sprintf("reindex event is %d bytes, over the %d-byte limit: a state holds names and ids, never documents", len(event), MaxEventBytes)}
-	}
-	var st reindex.State
-	d := json.NewDecoder(bytes.NewReader(event))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&st); err != nil {
-		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.InvalidRequest, Message: "reindex event: " + err.Error()}
-	}
-	out, err := h.steps.Do(ctx, st)
+	out, err := h.steps.DoEvent(ctx, event)
 	if err != nil {
-		return reindex.State{}, messages.InvokeResponse_Error{Type: reindex.ErrorName(err), Message: err.Error()}
+		return reindex.State{}, invokeError(err)
 	}
 	return out, nil
+}
+
+// invokeError gives err its stable name as errorType. aws-lambda-go takes errorType from
+// the Go type's name unless the error is a messages.InvokeResponse_Error, so that is what
+// the function returns.
+func invokeError(err error) messages.InvokeResponse_Error {
+	return messages.InvokeResponse_Error{Type: reindex.ErrorName(err), Message: err.Error()}
 }
