@@ -18,10 +18,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/esnode"
 	"github.com/logferry/logferry/shared/execution"
 	"github.com/logferry/logferry/shared/lambdaapi"
+	"github.com/logferry/logferry/shared/reindexstep"
 )
 
 // definition is the one ASL file, deployed by infra/ and run here.
@@ -223,7 +223,7 @@ func runLocal(t *testing.T, ctx context.Context, url string, input any) run {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	env := map[string]string{"ES_URL": url, "REINDEX_POLL_SECONDS": "1"}
-	h, err := reindexhandler.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexhandler.Options{Logger: log})
+	h, err := reindexstep.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexstep.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
