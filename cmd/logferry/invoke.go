@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	ingesthandler "github.com/logferry/logferry/functions/ingest/handler"
-	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/escape"
+	"github.com/logferry/logferry/shared/ingestevent"
+	"github.com/logferry/logferry/shared/reindexstep"
 	"github.com/logferry/logferry/shared/s3test"
 )
 
@@ -31,14 +31,14 @@ func init() {
 // invokers build each function's handler the way its main does, from the environment.
 var invokers = map[string]func(ctx context.Context, getenv func(string) string) (lambda.Handler, error){
 	"ingest": func(ctx context.Context, getenv func(string) string) (lambda.Handler, error) {
-		h, err := ingesthandler.New(ctx, getenv)
+		h, err := ingestevent.New(ctx, getenv)
 		if err != nil {
 			return nil, err
 		}
 		return lambda.NewHandler(h.Handle), nil
 	},
 	"reindex": func(ctx context.Context, getenv func(string) string) (lambda.Handler, error) {
-		h, err := reindexhandler.New(ctx, getenv)
+		h, err := reindexstep.New(ctx, getenv)
 		if err != nil {
 			return nil, err
 		}

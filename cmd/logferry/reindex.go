@@ -16,9 +16,9 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/execution"
 	"github.com/logferry/logferry/shared/reindex"
+	"github.com/logferry/logferry/shared/reindexstep"
 )
 
 func init() {
@@ -151,11 +151,11 @@ func reindexLocal(ctx context.Context, e *env, f *reindexFlags, input []byte) er
 		log = e.Logger
 	}
 	getenv := overlay(e.Getenv, map[string]string{
-		reindexhandler.EnvURL:  f.es,
-		reindexhandler.EnvPoll: envOr(e.Getenv, reindexhandler.EnvPoll, strconv.Itoa(f.poll)),
+		reindexstep.EnvURL:  f.es,
+		reindexstep.EnvPoll: envOr(e.Getenv, reindexstep.EnvPoll, strconv.Itoa(f.poll)),
 	})
 	// The handler's own context outlives Ctrl-C: rollback must still reach Elasticsearch.
-	h, err := reindexhandler.NewWithOptions(context.WithoutCancel(ctx), getenv, reindexhandler.Options{Logger: log})
+	h, err := reindexstep.NewWithOptions(context.WithoutCancel(ctx), getenv, reindexstep.Options{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Command ingest is the Lambda function that ships ELB access logs from S3 to Logstash.
-// All of its behaviour lives in the handler package, so that tests and `logferry invoke`
-// run exactly this code.
+// It only starts the Lambda runtime: all of its behaviour lives in shared/ingestevent, so
+// that tests and `logferry invoke` run exactly this code.
 package main
 
 import (
@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/logferry/logferry/functions/ingest/handler"
+	"github.com/logferry/logferry/shared/ingestevent"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(log)
-	h, err := handler.New(context.Background(), os.Getenv)
+	h, err := ingestevent.New(context.Background(), os.Getenv)
 	if err != nil {
 		log.Error("ingest: configuration", "error", err)
 		os.Exit(1)

@@ -1,5 +1,7 @@
 // Command reindex is the Lambda function behind the reindex state machine: each
-// invocation runs one step of shared/reindex (see functions/reindex/handler).
+// invocation runs one step of shared/reindex. It only starts the Lambda runtime: the
+// event's dispatch and the configuration live in shared/reindexstep, so that tests and
+// `logferry reindex`/`logferry invoke` run exactly this code.
 package main
 
 import (
@@ -9,12 +11,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/logferry/logferry/functions/reindex/handler"
+	"github.com/logferry/logferry/shared/reindexstep"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	h, err := handler.NewWithOptions(context.Background(), os.Getenv, handler.Options{Logger: log})
+	h, err := reindexstep.NewWithOptions(context.Background(), os.Getenv, reindexstep.Options{Logger: log})
 	if err != nil {
 		log.Error("reindex: configuration", "error", err)
 		os.Exit(1)

@@ -2,7 +2,7 @@
 # infra/memsize/run.sh — how much memory does the ingest function need, and how fast is it
 # at each Lambda memory size? Lambda gives a function CPU in proportion to its memory (one
 # vCPU at 1,769 MB, on a VM that shows 2 vCPUs), so this runs the function's own code
-# (`logferry ingest`, which runs functions/ingest/handler) on one generated gzip object with
+# (`logferry ingest`, which runs shared/ingest's Shipper, as the function does) on one generated gzip object with
 # GOMAXPROCS=2 inside a cgroup whose CPU quota is MEM/1769 of one CPU, and reports peak RSS
 # (/usr/bin/time) and throughput per size. The receiver (memsize/main.go) answers 200 and
 # counts documents outside the cgroup; every run must deliver every line. On a shared

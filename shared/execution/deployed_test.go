@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/execution"
 	"github.com/logferry/logferry/shared/lambdaapi"
+	"github.com/logferry/logferry/shared/reindexstep"
 )
 
 // sfnStandIn answers the Step Functions JSON protocol (awsJson1_0: POST /, X-Amz-Target
@@ -261,7 +261,7 @@ func TestRunDeployedAgainstStepFunctionsStandIn(t *testing.T) {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	env := map[string]string{"ES_URL": esURL, "REINDEX_POLL_SECONDS": "1"}
-	h, err := reindexhandler.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexhandler.Options{Logger: log})
+	h, err := reindexstep.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexstep.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,15 @@ type Outcome struct {
 	Output json.RawMessage `json:"output,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Cause  string          `json:"cause,omitempty"`
+	// States is, for a local execution that succeeded, each state's largest input and
+	// output in bytes, from the interpreter's event log (nested Map states not included).
+	States map[string]StateSize `json:"states,omitempty"`
+}
+
+// StateSize is the most bytes one state took in and handed on.
+type StateSize struct {
+	Input  int `json:"input"`
+	Output int `json:"output"`
 }
 
 // LocalConfig is one local execution.

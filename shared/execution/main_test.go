@@ -18,10 +18,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	reindexhandler "github.com/logferry/logferry/functions/reindex/handler"
 	"github.com/logferry/logferry/shared/esnode"
 	"github.com/logferry/logferry/shared/execution"
 	"github.com/logferry/logferry/shared/lambdaapi"
+	"github.com/logferry/logferry/shared/reindexstep"
 )
 
 // definition is the one ASL file, deployed by infra/ and run here.
@@ -64,6 +64,15 @@ func newES(t *testing.T, url string) *es { return &es{t: t, url: url} }
 
 func (e *es) call(method, path string, body any) (int, map[string]any) {
 	e.t.Helper()
+	code, out, err := e.try(method, path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return code, out
+}
+
+// try is call for any goroutine: a failed request is an error, not a test failure.
+func (e *es) try(method, path string, body any) (int, map[string]any, error) {
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -80,7 +89,7 @@ func (e *es) call(method, path string, body any) (int, map[string]any) {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
@@ -89,7 +98,7 @@ func (e *es) call(method, path string, body any) (int, map[string]any) {
 	if out == nil {
 		out = map[string]any{"_raw": string(raw)}
 	}
-	return res.StatusCode, out
+	return res.StatusCode, out, nil
 }
 
 func (e *es) must(method, path string, body any) map[string]any {
@@ -214,7 +223,7 @@ func runLocal(t *testing.T, ctx context.Context, url string, input any) run {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	env := map[string]string{"ES_URL": url, "REINDEX_POLL_SECONDS": "1"}
-	h, err := reindexhandler.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexhandler.Options{Logger: log})
+	h, err := reindexstep.NewWithOptions(context.Background(), func(k string) string { return env[k] }, reindexstep.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

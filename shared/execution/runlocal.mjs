@@ -16,6 +16,21 @@ let execution;
 process.on('SIGTERM', () => execution?.abort());
 process.on('SIGINT', () => {}); // the caller decides what Ctrl-C does
 
+// stateSizes reads the execution's event log: by state name, the largest input and output
+// (UTF-8 bytes of their JSON) any of its runs had, the figures Step Functions' 256 KiB
+// payload limit applies to.
+async function stateSizes(events) {
+  const out = {};
+  const bytes = (v) => Buffer.byteLength(JSON.stringify(v ?? null), 'utf8');
+  for await (const e of events) {
+    if (e.type !== 'StateExited') continue;
+    const s = (out[e.state.name] ??= { input: 0, output: 0 });
+    s.input = Math.max(s.input, bytes(e.state.input));
+    s.output = Math.max(s.output, bytes(e.state.output));
+  }
+  return out;
+}
+
 try {
   const { StateMachine } = await import(pathToFileURL(moduleFile).href);
   const text = readFileSync(definitionFile, 'utf8');
@@ -26,8 +41,9 @@ try {
     awsConfig: { region, credentials: { accessKeys: { accessKeyId: 'local', secretAccessKey: 'local' } } },
   });
   execution = machine.run(input, { context: { Execution: { Input: input, Name: process.env.LOGFERRY_EXECUTION_NAME ?? 'local' } } });
+  const sizes = stateSizes(execution.eventLogs);
   const output = await execution.result;
-  emit({ status: 'SUCCEEDED', output });
+  emit({ status: 'SUCCEEDED', output, states: await sizes });
 } catch (e) {
   if (e?.name === 'ExecutionAbortedError') {
     emit({ status: 'ABORTED', error: e.name, cause: e.message });

@@ -64,19 +64,29 @@ type Stats struct {
 
 // NewIndexer validates cfg and starts its workers; call Close to stop them.
 func NewIndexer(cfg Config) (Indexer, error) {
+	ix, err := newIndexer(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// newIndexer is NewIndexer; asMirror makes the indexer a mirror's (see keepRefused).
+func newIndexer(cfg Config, asMirror bool) (*indexer, error) {
 	ownClient := cfg.HTTPClient == nil
 	cfg, u, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	ix := &indexer{
-		cfg:       cfg,
-		url:       u.String(),
-		ownClient: ownClient,
-		work:      make(chan *batch),
-		lock:      make(chan struct{}, 1),
-		flushStop: make(chan struct{}),
-		flushDone: make(chan struct{}),
+		cfg:         cfg,
+		url:         u.String(),
+		ownClient:   ownClient,
+		keepRefused: asMirror,
+		work:        make(chan *batch),
+		lock:        make(chan struct{}, 1),
+		flushStop:   make(chan struct{}),
+		flushDone:   make(chan struct{}),
 	}
 	ix.contentType, ix.sep = "application/json", ','
 	if cfg.Codec == CodecJSONLines {
@@ -109,6 +119,10 @@ type batch struct {
 	buf   []byte
 	ends  []int // index of each document's separator
 	first time.Time
+	// body is the request body of the whole batch once encoded, empty until then. It lives
+	// with the batch so that a mirror can send the primary's body as it is (one encoding
+	// and one compression for both); a mirror's batch arrives with it filled in.
+	body bytes.Buffer
 }
 
 func (b *batch) len() int { return len(b.ends) }
@@ -140,6 +154,12 @@ type indexer struct {
 	authorization string
 	scrubber      // removes credentials from error bodies before they are kept
 	ownClient     bool
+	// keepRefused dead-letters documents refused for the credentials instead of only
+	// counting them: a mirror's, whose source object succeeds and is never read again for it.
+	keepRefused bool
+	// mirror, when set (NewMirrored), is handed every batch by the worker that takes it,
+	// with its body already encoded, before the batch is sent here.
+	mirror atomic.Pointer[mirrored]
 
 	// lock guards cur and closed; it is a channel so that waiting for it honours a
 	// context, since Add holds it while it waits for a free worker.
@@ -160,7 +180,7 @@ type indexer struct {
 	// by every GC, and then each batch buffer grows again from 64 KiB (measured: ~35 MB
 	// allocated per 20,000-line object); at most Workers+2 batches exist at once anyway.
 	free   chan *batch
-	bodies sync.Pool // *bytes.Buffer
+	bodies sync.Pool // *bytes.Buffer, for the bodies of split batches
 	gzips  sync.Pool // *gzip.Writer
 
 	authFailed atomic.Bool
@@ -276,6 +296,10 @@ func (ix *indexer) getBatch() *batch {
 
 func (ix *indexer) putBatch(b *batch) {
 	b.buf, b.ends = b.buf[:0], b.ends[:0]
+	b.body.Reset()
+	if b.body.Cap() > 2*ix.cfg.BatchBytes {
+		b.body = bytes.Buffer{} // grown by an unusually large batch: let it go
+	}
 	select {
 	case ix.free <- b:
 	default: // more batches than expected alive (413 splits): let this one go
@@ -334,6 +358,9 @@ func (ix *indexer) close(ctx context.Context) error {
 			b := ix.cur
 			res := BatchResult{Docs: b.len()}
 			ix.nBatches.Add(1)
+			if mi := ix.mirror.Load(); mi != nil {
+				mi.take(b) // not encoded: the mirror encodes it itself
+			}
 			ix.deadLetter(b, 0, b.len(), 0, 0, fmt.Errorf("not sent before Close's deadline: %w", err), &res)
 			ix.report(res)
 		}
@@ -380,6 +407,10 @@ func (ix *indexer) worker() {
 	defer ix.wg.Done()
 	for b := range ix.work {
 		res := BatchResult{Docs: b.len()}
+		if mi := ix.mirror.Load(); mi != nil {
+			ix.wholeBody(b)
+			mi.take(b)
+		}
 		ix.deliver(b, 0, b.len(), &res)
 		ix.report(res)
 		ix.putBatch(b)
@@ -395,14 +426,21 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 		ix.deliver(b, mid, hi, res)
 		return
 	}
-	body := ix.encode(b, lo, hi)
+	var body []byte
+	var pooled *bytes.Buffer // the body of a part of b, returned to ix.bodies when done
+	if lo == 0 && hi == b.len() {
+		body = ix.wholeBody(b)
+	} else {
+		pooled = ix.encode(b, lo, hi)
+		body = pooled.Bytes()
+	}
 	started := time.Now()
 	attempts := 0
 	var status int
 	var lastErr error
 	defer func() {
-		if body != nil {
-			ix.putBody(body)
+		if pooled != nil {
+			ix.putBody(pooled)
 		}
 	}()
 	for {
@@ -411,7 +449,7 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 			break
 		}
 		attempts++
-		status, lastErr = ix.post(body.Bytes())
+		status, lastErr = ix.post(body)
 		if lastErr == nil {
 			n := hi - lo
 			ix.sent.Add(uint64(n))
@@ -422,16 +460,18 @@ func (ix *indexer) deliver(b *batch, lo, hi int, res *BatchResult) {
 			if hi-lo > 1 {
 				ix.splits.Add(1)
 				ix.learnFit(int64(len(b.span(lo, hi, false))) - 1)
-				ix.cfg.Logger.Debug("logstash: 413, splitting batch", "docs", hi-lo, "body_bytes", body.Len())
-				ix.putBody(body)
-				body = nil
+				ix.cfg.Logger.Debug("logstash: 413, splitting batch", "docs", hi-lo, "body_bytes", len(body))
+				if pooled != nil {
+					ix.putBody(pooled)
+					pooled = nil
+				}
 				mid := lo + (hi-lo)/2
 				ix.deliver(b, lo, mid, res)
 				ix.deliver(b, mid, hi, res)
 				return
 			}
 			ix.cfg.Logger.Error("logstash: a single document is larger than the input's max_content_length",
-				"doc_bytes", len(b.doc(lo)), "body_bytes", body.Len())
+				"doc_bytes", len(b.doc(lo)), "body_bytes", len(body))
 			break
 		}
 		if status == http.StatusUnauthorized || status == http.StatusForbidden {
@@ -590,16 +630,31 @@ func (ix *indexer) post(body []byte) (int, error) {
 	return resp.StatusCode, &StatusError{Status: resp.StatusCode, Body: ix.scrub(bytes.TrimSpace(msg))}
 }
 
-// encode builds the request body for documents lo..hi-1.
+// wholeBody returns the request body of all of b, encoding it into b.body the first time.
+func (ix *indexer) wholeBody(b *batch) []byte {
+	if b.body.Len() == 0 && b.len() > 0 {
+		ix.encodeTo(&b.body, b, 0, b.len())
+	}
+	return b.body.Bytes()
+}
+
+// encode builds the request body for documents lo..hi-1 in a pooled buffer.
 func (ix *indexer) encode(b *batch, lo, hi int) *bytes.Buffer {
 	buf, ok := ix.bodies.Get().(*bytes.Buffer)
 	if !ok {
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
+	ix.encodeTo(buf, b, lo, hi)
+	return buf
+}
+
+// encodeTo writes the request body for documents lo..hi-1 to buf.
+func (ix *indexer) encodeTo(buf *bytes.Buffer, b *batch, lo, hi int) {
 	var w io.Writer = buf
 	var zw *gzip.Writer
 	if !ix.cfg.DisableGzip {
+		var ok bool
 		if zw, ok = ix.gzips.Get().(*gzip.Writer); ok {
 			zw.Reset(buf)
 		} else {
@@ -619,7 +674,6 @@ func (ix *indexer) encode(b *batch, lo, hi int) *bytes.Buffer {
 		zw.Close()
 		ix.gzips.Put(zw)
 	}
-	return buf
 }
 
 var openBracket, closeBracket = []byte{'['}, []byte{']'}
@@ -642,7 +696,7 @@ func (ix *indexer) deadLetter(b *batch, lo, hi, status, attempts int, cause erro
 	}
 	ix.recordErr(cause)
 	res.Err = cause
-	if errors.Is(cause, ErrUnauthorized) {
+	if errors.Is(cause, ErrUnauthorized) && !ix.keepRefused {
 		ix.refused.Add(uint64(n))
 		res.Refused += n
 		return

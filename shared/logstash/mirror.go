@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,47 +26,35 @@ type MirrorStats struct {
 
 // MirrorConfig configures the mirror of NewMirrored.
 type MirrorConfig struct {
-	// Config is the mirror's sink, with its own URL, credentials, retry budget and
-	// DeadLetter (by convention the primary's root + MirrorPrefix). Required: Config.URL.
+	// Config is the mirror's sink, with its own URL, credentials, Workers, retry budget
+	// and DeadLetter (by convention the primary's root + MirrorPrefix). Required:
+	// Config.URL. The mirror sends the primary's batches, so BatchDocs, BatchBytes and
+	// FlushInterval are the primary's; with the primary's Codec and DisableGzip (the
+	// defaults) it sends the primary's request bodies as they are, otherwise it encodes
+	// each batch itself. A 413 from the mirror splits the batch by documents, as the
+	// primary does.
 	Config Config
-	// Buffer is the most documents waiting for the mirror; while it is full, documents go
-	// to the mirror's dead letter at once instead of holding back the primary. Default 20000.
+	// Buffer is the most documents waiting for the mirror, in whole batches (an empty
+	// buffer takes one batch whatever its size); while it is full, batches go to the
+	// mirror's dead letter at once instead of holding back the primary. Default 20000.
 	Buffer int
 	// Wait bounds how long Close waits for the mirror once the primary is done; what the
 	// mirror still holds then is dead-lettered at once. Default 5s.
 	Wait time.Duration
 }
 
-// chunkDocs and chunkBytes size the copies handed to the mirror: one copy per chunk, not
-// per document.
-const (
-	chunkDocs  = 256
-	chunkBytes = 256 << 10
-)
-
-// chunk holds documents back to back for the mirror.
-type chunk struct {
-	buf  []byte
-	ends []int
-}
-
-func (c *chunk) docs() [][]byte {
-	out := make([][]byte, len(c.ends))
-	start := 0
-	for i, e := range c.ends {
-		out[i], start = c.buf[start:e], e
-	}
-	return out
-}
-
 // NewMirrored returns an Indexer that sends every document to primary and, isolated from
-// it, to a mirror Logstash: the mirror's failures are retried with its own budget, then
-// dead-lettered with its own DeadLetter and counted in Stats().Mirror; they never make
-// Add or Close fail, and the primary waits for the mirror only as far as Buffer and Wait
-// allow. Close returns the primary's error alone. Stats are the primary's, with Mirror set.
+// it, to a mirror Logstash. primary must come from NewIndexer: its workers hand each batch,
+// with the body they encoded for it, to the mirror before sending it themselves, so a
+// document is encoded and compressed once for both. The mirror's failures are retried
+// with its own budget, then dead-lettered with its own DeadLetter and counted in
+// Stats().Mirror; they never make Add or Close fail, and the primary waits for the mirror
+// only as far as Buffer and Wait allow. Close returns the primary's error alone. Stats
+// are the primary's, with Mirror set.
 func NewMirrored(primary Indexer, m MirrorConfig) (Indexer, error) {
-	if primary == nil {
-		return nil, errors.New("logstash: NewMirrored needs a primary Indexer")
+	p, ok := primary.(*indexer)
+	if !ok {
+		return nil, fmt.Errorf("logstash: NewMirrored needs a primary made by NewIndexer, not %T", primary)
 	}
 	if m.Buffer <= 0 {
 		m.Buffer = 20000
@@ -75,174 +62,170 @@ func NewMirrored(primary Indexer, m MirrorConfig) (Indexer, error) {
 	if m.Wait <= 0 {
 		m.Wait = 5 * time.Second
 	}
-	full, _, err := m.Config.withDefaults()
+	m.Config.FlushInterval = -1 // its batches come whole from the primary: nothing to flush
+	if m.Config.Logger != nil {
+		m.Config.Logger = m.Config.Logger.With("sink", "mirror")
+	}
+	mx, err := newIndexer(m.Config, true)
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	ix, err := NewIndexer(m.Config)
-	if err != nil {
-		return nil, fmt.Errorf("mirror: %w", err)
-	}
-	slots := max(1, m.Buffer/chunkDocs)
 	mi := &mirrored{
-		primary: primary, mirror: ix, cfg: m, log: full.Logger, dl: m.Config.DeadLetter, source: m.Config.Source,
-		queue: make(chan *chunk, slots), free: make(chan *chunk, slots+2), fed: make(chan struct{}),
+		primary: p, mirror: mx, cfg: m,
+		sameBody: p.cfg.Codec == mx.cfg.Codec && p.cfg.DisableGzip == mx.cfg.DisableGzip,
+		ready:    make(chan struct{}, 1), fed: make(chan struct{}),
+	}
+	if !p.mirror.CompareAndSwap(nil, mi) {
+		mx.Close(context.Background())
+		return nil, errors.New("logstash: NewMirrored: the primary already has a mirror")
 	}
 	mi.feedCtx, mi.stopFeed = context.WithCancel(context.Background())
-	mi.cur = mi.getChunk()
 	go mi.feed()
 	return mi, nil
 }
 
 type mirrored struct {
-	primary, mirror Indexer
+	primary, mirror *indexer
 	cfg             MirrorConfig
-	log             *slog.Logger
-	dl              DeadLetter
-	source          Source
+	sameBody        bool // the primary's request bodies are the mirror's too
 
-	mu     sync.Mutex // guards cur
-	cur    *chunk
-	queue  chan *chunk // chunks waiting for the feeder: the bounded buffer
-	free   chan *chunk
+	mu     sync.Mutex // guards queue, queued and closed
+	queue  []*batch   // copies waiting for the feeder: the bounded buffer
+	queued int        // documents in queue
+	closed bool
+	ready  chan struct{} // a token: queue or closed changed
 	fed    chan struct{} // closed when the feeder is done
-	closed atomic.Bool
 
 	feedCtx  context.Context
 	stopFeed context.CancelFunc
 
-	added, overflowed, ownDL, ownLost atomic.Uint64
+	overflowed atomic.Uint64
 }
 
+// Add gives doc to the primary alone: the mirror gets it with its batch, from the
+// primary's worker (take).
 func (mi *mirrored) Add(ctx context.Context, doc []byte) error {
-	if err := mi.primary.Add(ctx, doc); err != nil {
-		return err // not accepted by the primary: the mirror does not get it either
+	return mi.primary.Add(ctx, doc)
+}
+
+// take copies the primary's batch b, with its encoded body when the mirror can send it
+// as is, for the mirror, and queues it; when the buffer is full it dead-letters it for the
+// mirror instead: the primary never waits for a slow or absent mirror. Called from the
+// primary's workers (and its Close), before b is sent or reused.
+func (mi *mirrored) take(b *batch) {
+	n := b.len()
+	if n == 0 {
+		return
 	}
+	mi.mirror.added.Add(uint64(n))
+	m := mi.mirror.getBatch()
+	if mi.sameBody {
+		m.buf = append(m.buf, b.buf...)
+		m.ends = append(m.ends, b.ends...)
+		m.body.Write(b.body.Bytes()) // empty if the primary had no time to encode it: the mirror does
+	} else {
+		for i := range n {
+			m.buf = append(append(m.buf, b.doc(i)...), mi.mirror.sep)
+			m.ends = append(m.ends, len(m.buf)-1)
+		}
+	}
+	m.first = b.first
+	if !mi.push(m) {
+		mi.overflowed.Add(uint64(n))
+		mi.keep(m, "mirror buffer full: the mirror is slower than the primary or down")
+	}
+}
+
+// push queues m unless the buffer is full (or closed).
+func (mi *mirrored) push(m *batch) bool {
 	mi.mu.Lock()
-	defer mi.mu.Unlock()
-	if mi.closed.Load() {
-		return nil // the primary accepted it; Close has already handed the mirror its last chunk
+	ok := !mi.closed && (mi.queued == 0 || mi.queued+m.len() <= mi.cfg.Buffer)
+	if ok {
+		mi.queue = append(mi.queue, m)
+		mi.queued += m.len()
 	}
-	c := mi.cur
-	c.buf = append(c.buf, doc...)
-	c.ends = append(c.ends, len(c.buf))
-	mi.added.Add(1)
-	if len(c.ends) >= chunkDocs || len(c.buf) >= chunkBytes {
-		mi.handOn(c)
-		mi.cur = mi.getChunk()
+	mi.mu.Unlock()
+	if ok {
+		mi.signal()
 	}
-	return nil
+	return ok
 }
 
-// handOn queues c for the mirror, or dead-letters it for the mirror when the buffer is
-// full: the primary never waits for a slow or absent mirror.
-func (mi *mirrored) handOn(c *chunk) {
+func (mi *mirrored) signal() {
 	select {
-	case mi.queue <- c:
-	default:
-		mi.overflowed.Add(uint64(len(c.ends)))
-		mi.keep(c, "mirror buffer full: the mirror is slower than the primary or down")
-		mi.putChunk(c)
+	case mi.ready <- struct{}{}:
+	default: // a token is already there
 	}
 }
 
-// keep dead-letters c's documents for the mirror (or counts them lost).
-func (mi *mirrored) keep(c *chunk, why string) {
-	if n := len(c.ends); n > 0 {
-		err := errors.New("no mirror dead letter configured")
-		if mi.dl != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err = mi.dl.Put(ctx, FailedBatch{Docs: c.docs(), Source: mi.source, Err: why, Time: time.Now().UTC()})
-			cancel()
+// pop returns the oldest queued batch, waiting for one; nil once the queue is closed and
+// empty.
+func (mi *mirrored) pop() *batch {
+	for {
+		mi.mu.Lock()
+		if len(mi.queue) > 0 {
+			m := mi.queue[0]
+			mi.queue[0] = nil
+			mi.queue = mi.queue[1:]
+			mi.queued -= m.len()
+			mi.mu.Unlock()
+			return m
 		}
-		if err != nil {
-			mi.ownLost.Add(uint64(n))
-			mi.log.Error("logstash: mirror: documents lost for the mirror", "docs", n, "why", why, "err", err)
-		} else {
-			mi.ownDL.Add(uint64(n))
-			mi.log.Warn("logstash: mirror: documents dead-lettered for the mirror", "docs", n, "why", why)
+		closed := mi.closed
+		mi.mu.Unlock()
+		if closed {
+			return nil
 		}
+		<-mi.ready
 	}
 }
 
-// feed hands queued documents to the mirror's Indexer; once feedCtx ends (Close's Wait is
+// keep dead-letters m for the mirror (or counts it lost), in the mirror's own counts.
+func (mi *mirrored) keep(m *batch, why string) {
+	var res BatchResult
+	mi.mirror.nBatches.Add(1)
+	mi.mirror.deadLetter(m, 0, m.len(), 0, 0, errors.New(why), &res)
+	mi.mirror.putBatch(m)
+}
+
+// feed hands queued batches to the mirror's workers; once feedCtx ends (Close's Wait is
 // over), what it still holds is dead-lettered for the mirror.
 func (mi *mirrored) feed() {
 	defer close(mi.fed)
-	for c := range mi.queue {
+	const late = "not sent to the mirror before the primary was done and the mirror's wait ran out"
+	for m := mi.pop(); m != nil; m = mi.pop() {
 		if mi.feedCtx.Err() != nil {
-			mi.keep(c, "not sent to the mirror before the primary was done and the mirror's wait ran out")
-			mi.putChunk(c)
+			mi.keep(m, late)
 			continue
 		}
-		docs := c.docs()
-		for i, d := range docs {
-			if err := mi.mirror.Add(mi.feedCtx, d); err != nil {
-				rest := &chunk{buf: c.buf[c.start(i):], ends: shift(c.ends[i:], c.start(i))}
-				mi.keep(rest, "not sent to the mirror before the primary was done and the mirror's wait ran out")
-				break
-			}
+		select {
+		case mi.mirror.work <- m:
+			mi.mirror.nBatches.Add(1)
+		case <-mi.feedCtx.Done():
+			mi.keep(m, late)
 		}
-		mi.putChunk(c)
 	}
 }
 
-func (c *chunk) start(i int) int {
-	if i == 0 {
-		return 0
-	}
-	return c.ends[i-1]
-}
-
-func shift(ends []int, by int) []int {
-	out := make([]int, len(ends))
-	for i, e := range ends {
-		out[i] = e - by
-	}
-	return out
-}
-
-func (mi *mirrored) getChunk() *chunk {
-	select {
-	case c := <-mi.free:
-		return c
-	default:
-		return &chunk{buf: make([]byte, 0, chunkBytes+4<<10), ends: make([]int, 0, chunkDocs)}
-	}
-}
-
-func (mi *mirrored) putChunk(c *chunk) {
-	if cap(c.buf) > 4*chunkBytes {
-		return // a chunk grown by a huge document: let it go
-	}
-	c.buf, c.ends = c.buf[:0], c.ends[:0]
-	select {
-	case mi.free <- c:
-	default:
-	}
-}
-
-// Close closes the primary (its error is the result), then gives the mirror up to Wait to
-// take what is buffered; the mirror's own Close dead-letters what it could not send.
+// Close closes the primary (its error is the result; its workers have handed every batch
+// to the mirror when it returns), then gives the mirror up to Wait to take what is
+// buffered; the mirror's own Close dead-letters what it could not send.
 func (mi *mirrored) Close(ctx context.Context) error {
 	perr := mi.primary.Close(ctx)
 	mi.mu.Lock()
-	if !mi.closed.Swap(true) {
-		mi.handOn(mi.cur)
-		mi.cur = &chunk{}
-		close(mi.queue)
-	}
+	mi.closed = true
 	mi.mu.Unlock()
+	mi.signal()
 	wctx, cancel := context.WithTimeout(ctx, mi.cfg.Wait)
 	defer cancel()
 	select {
 	case <-mi.fed:
 	case <-wctx.Done():
-		mi.stopFeed() // the feeder's blocked Add returns; the rest is dead-lettered
+		mi.stopFeed() // the feeder's blocked hand-over returns; the rest is dead-lettered
 		<-mi.fed
 	}
 	if err := mi.mirror.Close(wctx); err != nil {
-		mi.log.Warn("logstash: mirror: not every document reached the mirror (see its dead letters)", "err", err)
+		mi.mirror.cfg.Logger.Warn("logstash: mirror: not every document reached the mirror (see its dead letters)", "err", err)
 	}
 	mi.stopFeed()
 	return perr
@@ -252,8 +235,8 @@ func (mi *mirrored) Stats() Stats {
 	st := mi.primary.Stats()
 	ms := mi.mirror.Stats()
 	st.Mirror = MirrorStats{
-		Added: mi.added.Load(), Sent: ms.Sent, Retries: ms.Retries, Overflowed: mi.overflowed.Load(),
-		DeadLettered: ms.DeadLettered + mi.ownDL.Load(), Lost: ms.Lost + mi.ownLost.Load(),
+		Added: ms.Added, Sent: ms.Sent, Retries: ms.Retries, Overflowed: mi.overflowed.Load(),
+		DeadLettered: ms.DeadLettered, Lost: ms.Lost,
 	}
 	return st
 }

@@ -43,6 +43,9 @@ const (
 	// authority not trusted, issued for another host name, expired). Retrying cannot help,
 	// and must not wear the check down: fix the URL or the trusted CA (ES_CA_CERT).
 	UntrustedCertificate = "UntrustedCertificate"
+	// InternalError: the function could not encode its own result, a bug; retrying the
+	// same event fails the same way.
+	InternalError = "InternalError"
 )
 
 // Error is a step's failure with its stable name.

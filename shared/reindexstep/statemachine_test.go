@@ -1,4 +1,4 @@
-package handler
+package reindexstep
 
 import (
 	"context"

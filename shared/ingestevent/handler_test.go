@@ -1,4 +1,4 @@
-package handler
+package ingestevent
 
 import (
 	"bytes"
@@ -311,7 +311,7 @@ func TestDeadlineReinvokesWhenTriggeredByS3(t *testing.T) {
 
 func TestEventFilesInRepo(t *testing.T) {
 	// Every sample event in events/ must decode to the objects it names.
-	files, _ := filepath.Glob("../../../events/ingest-*.json")
+	files, _ := filepath.Glob("../../events/ingest-*.json")
 	if len(files) == 0 {
 		t.Fatal("no events/ingest-*.json files")
 	}

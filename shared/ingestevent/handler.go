@@ -1,8 +1,11 @@
-// Package handler adapts Lambda events to the ingest package: S3 notifications, SQS
-// messages carrying them (with partial batch failures), EventBridge "Object Created"
-// events, and logferry's own continuation messages. It holds no logic of its own beyond
-// choosing what to ship, when to stop, and how to report.
-package handler
+// Package ingestevent is what the ingest Lambda function does with one event: it decodes
+// S3 notifications, SQS messages carrying them (with partial batch failures), EventBridge
+// "Object Created" events and logferry's own continuation messages, ships the objects
+// they name with shared/ingest, stops before the invocation's deadline and hands the rest
+// on as a continuation. functions/ingest only starts the Lambda runtime on it, and
+// `logferry invoke ingest` runs it in-process, so both run this code. It holds no logic
+// of its own beyond choosing what to ship, when to stop, and how to report.
+package ingestevent
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package handler_test
+package ingestevent_test
 
 import (
 	"bytes"
@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/logferry/logferry/functions/ingest/handler"
 	"github.com/logferry/logferry/shared/backfill"
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/elblog"
+	"github.com/logferry/logferry/shared/ingestevent"
 	"github.com/logferry/logferry/shared/logstash"
 	"github.com/logferry/logferry/shared/logstash/logstashtest"
 	"github.com/logferry/logferry/shared/motoserver"
@@ -41,14 +41,14 @@ type pipeline struct {
 	queue    string
 	dlq      string
 	ls       *logstashtest.Server
-	handler  *handler.Handler
+	handler  *ingestevent.Handler
 	expected map[string]bool // document ids of every line of every object written
 	// visibility is the queue's visibility timeout in seconds, and so the function's
 	// timeout. Default 2; an option may raise it before the queue is made.
 	visibility int
 }
 
-func newPipeline(t *testing.T, prefix string, maxReceive int, opts ...func(*pipeline, *config.Ingest, *handler.Deps)) *pipeline {
+func newPipeline(t *testing.T, prefix string, maxReceive int, opts ...func(*pipeline, *config.Ingest, *ingestevent.Deps)) *pipeline {
 	t.Helper()
 	name := motoserver.Name(prefix)
 	url := motoserver.ForTest(t)
@@ -65,7 +65,7 @@ func newPipeline(t *testing.T, prefix string, maxReceive int, opts ...func(*pipe
 		t.Fatal(err)
 	}
 	ic := config.Ingest{LogstashURL: p.ls.URL, DeadlineMargin: 500 * time.Millisecond, MetricsNamespace: "logferry"}
-	deps := handler.Deps{S3: p.s3, SQS: p.sqs, Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard}
+	deps := ingestevent.Deps{S3: p.s3, SQS: p.sqs, Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard}
 	p.visibility = 2
 	for _, o := range opts {
 		o(p, &ic, &deps)
@@ -83,7 +83,7 @@ func newPipeline(t *testing.T, prefix string, maxReceive int, opts ...func(*pipe
 		t.Fatal(err)
 	}
 	p.queue, p.dlq = *q.QueueUrl, *dlq.QueueUrl
-	p.handler, err = handler.NewWithDeps(ic, deps)
+	p.handler, err = ingestevent.NewWithDeps(ic, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestMirrorDownThroughTheFleet(t *testing.T) {
 	down.Close()
 	var metricLines syncBuffer
 	const deadRoot = "dead/"
-	p := newPipeline(t, "e2e-mirror", 3, func(p *pipeline, c *config.Ingest, d *handler.Deps) {
+	p := newPipeline(t, "e2e-mirror", 3, func(p *pipeline, c *config.Ingest, d *ingestevent.Deps) {
 		c.Mirror = config.Mirror{URL: downURL, RetryBudget: 300 * time.Millisecond, Wait: 300 * time.Millisecond}
 		// What this test shows is that the mirror never fails an object; a 2 s function
 		// timeout on a loaded machine could (rightly) fail one for time alone.
