@@ -179,3 +179,50 @@ func TestLocalFilesResumeWithoutReshipping(t *testing.T) {
 		}
 	}
 }
+
+// A load balancer logging under a prefix writes <prefix>/AWSLogs/…: a download of that tree
+// ingested with --bucket and --key-prefix gets the ids and aws.s3.object.key the Lambda
+// gives the S3 object, and parse agrees; without the prefix the ids differ (they must).
+func TestKeyPrefixMakesTheLambdasKeys(t *testing.T) {
+	key := "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/25/123456789012_elasticloadbalancing_eu-west-1_web_20261125T1200Z_10.0.1.7_a1b2.log"
+	body, offs := classicLines(12)
+	dl := filepath.Join(t.TempDir(), "downloads")
+	path := filepath.Join(dl, filepath.FromSlash(key))
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, body, 0o644)
+	for _, prefix := range []string{"prod/web", "prod/web/"} {
+		ls := logstashtest.New(t, logstashtest.Options{})
+		e, _, errb := testEnv(nil)
+		if code := run(context.Background(), e, []string{"ingest", dl, "--bucket", "elb-logs", "--key-prefix", prefix, "--to", ls.URL}); code != 0 {
+			t.Fatalf("--key-prefix %q: exit %d: %s", prefix, code, errb)
+		}
+		docs := ls.Docs()
+		if len(docs) != len(offs) {
+			t.Fatalf("--key-prefix %q: %d documents, want %d", prefix, len(docs), len(offs))
+		}
+		for _, off := range offs {
+			doc, ok := docs[elblog.DocumentID("elb-logs", "prod/web/"+key, off)]
+			if !ok {
+				t.Fatalf("--key-prefix %q: no document with the Lambda's id for the line at %d", prefix, off)
+			}
+			if !bytes.Contains(doc, []byte(`"key":"prod/web/`+key+`"`)) {
+				t.Fatalf("--key-prefix %q: aws.s3.object.key is not the S3 key: %s", prefix, doc)
+			}
+		}
+		e, out, errb := testEnv(nil)
+		if code := run(context.Background(), e, []string{"parse", "-bucket", "elb-logs", "-key-prefix", prefix, path}); code != 0 {
+			t.Fatalf("parse --key-prefix %q: exit %d: %s", prefix, code, errb)
+		}
+		if id := ndjson(t, out.Bytes())[0]["@metadata"].(map[string]any)["_id"].(string); docs[id] == nil {
+			t.Fatalf("parse --key-prefix %q: _id %s is not ingest's", prefix, id)
+		}
+	}
+	ls := logstashtest.New(t, logstashtest.Options{})
+	e, _, errb := testEnv(nil)
+	if code := run(context.Background(), e, []string{"ingest", dl, "--bucket", "elb-logs", "--to", ls.URL}); code != 0 {
+		t.Fatalf("without --key-prefix: exit %d: %s", code, errb)
+	}
+	if _, ok := ls.Docs()[elblog.DocumentID("elb-logs", "prod/web/"+key, offs[0])]; ok {
+		t.Fatal("without --key-prefix the ids must be those of the unprefixed key")
+	}
+}
