@@ -213,6 +213,13 @@ type run struct {
 
 func runLocal(t *testing.T, ctx context.Context, url string, input any) run {
 	t.Helper()
+	return runLocalObserved(t, ctx, url, input, nil)
+}
+
+// runLocalObserved is runLocal with observe called on every result the function returns
+// (the test's view of the execution's progress, with no sleep).
+func runLocalObserved(t *testing.T, ctx context.Context, url string, input any, observe func(result []byte)) run {
+	t.Helper()
 	tl := tools(t)
 	in, err := json.Marshal(input)
 	if err != nil {
@@ -227,7 +234,7 @@ func runLocal(t *testing.T, ctx context.Context, url string, input any) run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	act := &activity{inner: lambda.NewHandler(h.Invoke), active: map[string]bool{}}
+	act := &activity{inner: lambda.NewHandler(h.Invoke), active: map[string]bool{}, observe: observe}
 	tr := execution.NewTracker()
 	out, err := execution.RunLocal(ctx, execution.LocalConfig{
 		Tools: tl, Definition: definition, Input: in, Function: act, Tracker: tr, Stderr: os.Stderr,
@@ -240,14 +247,18 @@ func runLocal(t *testing.T, ctx context.Context, url string, input any) run {
 
 // activity counts the indices in progress at once, from the items the handler returns.
 type activity struct {
-	inner  lambdaapi.Handler
-	mu     sync.Mutex
-	active map[string]bool
-	max    atomic.Int64
+	observe func(result []byte) // nil: none
+	inner   lambdaapi.Handler
+	mu      sync.Mutex
+	active  map[string]bool
+	max     atomic.Int64
 }
 
 func (a *activity) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	res, err := a.inner.Invoke(ctx, payload)
+	if err == nil && a.observe != nil {
+		a.observe(res)
+	}
 	var head struct {
 		Step string `json:"step"`
 	}

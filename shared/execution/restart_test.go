@@ -2,9 +2,11 @@ package execution_test
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,20 +30,34 @@ func TestNodeRestartMidCopyRollsBack(t *testing.T) {
 	src := "restart-2026.10.01"
 	e.index(src, 3000, old(), func(int) string { return "3" })
 
-	// Throttled so the copy is still running when the node goes down: at 10 documents/s
-	// _reindex copies its first batch of 1,000 and then waits ~100 s before the next, so a
-	// loaded machine cannot let the copy finish before the kill (at 100/s it once did).
+	// Throttled so the copy is still running when the node goes down. The node is killed
+	// only once the execution holds the copy's task id, i.e. after the start step has
+	// returned: a kill while start is in flight would lose its answer, and the retried start
+	// would rightly begin a new copy (which verifies and swaps) instead of meeting TaskLost.
 	type result struct{ r run }
 	done := make(chan result, 1)
-	go func() {
-		done <- result{runLocal(t, context.Background(), first.URL, map[string]any{"indices": []string{src}, "requestsPerSecond": 10, "quietMinutes": 0})}
-	}()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !copyRunning(e) {
-		if time.Now().After(deadline) {
-			t.Fatal("the copy never started")
+	started := make(chan struct{})
+	var once sync.Once
+	observe := func(res []byte) {
+		var it struct {
+			State *struct {
+				TaskID string `json:"task_id"`
+			} `json:"state"`
 		}
-		time.Sleep(200 * time.Millisecond)
+		if json.Unmarshal(res, &it) == nil && it.State != nil && it.State.TaskID != "" {
+			once.Do(func() { close(started) })
+		}
+	}
+	go func() {
+		done <- result{runLocalObserved(t, context.Background(), first.URL, map[string]any{"indices": []string{src}, "requestsPerSecond": 100, "quietMinutes": 0}, observe)}
+	}()
+	select {
+	case <-started:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the copy never started")
+	}
+	if !copyRunning(e) {
+		t.Fatal("the execution holds a task id but no copy runs")
 	}
 	// A crash, not a shutdown: the node gets no chance to finish anything.
 	if err := syscall.Kill(first.PID(), syscall.SIGKILL); err != nil {
