@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/logferry/logferry/shared/escape"
 	"github.com/logferry/logferry/shared/ingestevent"
+	"github.com/logferry/logferry/shared/lambdaapi"
 	"github.com/logferry/logferry/shared/reindexstep"
 	"github.com/logferry/logferry/shared/s3test"
 )
@@ -102,7 +100,7 @@ func runInvoke(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		// The same shape Lambda reports: errorType names what Step Functions or a retry
 		// policy would match on.
-		out, _ := json.Marshal(lambdaError(err))
+		out, _ := json.Marshal(lambdaapi.FunctionError(err))
 		fmt.Fprintf(e.Stdout, "%s\n", out)
 		return fmt.Errorf("%s returned an error", pos[0])
 	}
@@ -167,18 +165,4 @@ func setenv(getenv func(string) string, names ...string) (restore func()) {
 			}
 		}
 	}
-}
-
-// lambdaError renders err as the Lambda runtime does (aws-lambda-go's
-// lambdaErrorResponse): an InvokeResponse_Error as it is, otherwise the Go type's name.
-func lambdaError(err error) messages.InvokeResponse_Error {
-	var ive messages.InvokeResponse_Error
-	if errors.As(err, &ive) {
-		return ive
-	}
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return messages.InvokeResponse_Error{Type: t.Name(), Message: err.Error()}
 }
