@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 
@@ -63,7 +64,28 @@ func main() {
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Getenv:   os.Getenv,
 	}
-	os.Exit(run(ctx, e, os.Args[1:]))
+	os.Exit(profiled(func() int { return run(ctx, e, os.Args[1:]) }))
+}
+
+// profiled runs f with a CPU profile written to $LOGFERRY_CPUPROFILE when it is set: how
+// scripts/bench-parse.sh's figures are taken apart (go tool pprof bin/logferry FILE).
+func profiled(f func() int) int {
+	path := os.Getenv("LOGFERRY_CPUPROFILE")
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "logferry: LOGFERRY_CPUPROFILE: %v\n", err)
+		return 1
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		fmt.Fprintf(os.Stderr, "logferry: LOGFERRY_CPUPROFILE: %v\n", err)
+		return 1
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }
 
 // run executes one command line and returns the process exit code.
