@@ -27,7 +27,8 @@ mkdir -p "$GEN" bin
 go build -o "$BIN" ./cmd/logferry
 
 PIN=()
-if command -v taskset >/dev/null; then PIN=(taskset -c 0); fi
+# CORE picks the core (default 0), so that two runs on one machine need not share one.
+if command -v taskset >/dev/null; then PIN=(taskset -c "${CORE:-0}"); fi
 
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

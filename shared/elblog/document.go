@@ -5,6 +5,14 @@ import (
 	"strconv"
 )
 
+// Documents are written straight into the caller's buffer, member after member, with
+// no writer state: every member is appended with its leading comma, and an object that
+// may turn out empty is bracketed by mark/shut, which turn the first member's comma into
+// the object's '{' or take the object back out if nothing was written in it. That costs
+// one comparison per object instead of a writer's bookkeeping per member (which cost as
+// much as the copying). The member order is the one oldwriter_test.go's old writer had;
+// TestDirectWriterMatchesOracle and FuzzDirectWriter hold the two to the same bytes.
+
 // Append appends one complete JSON document (no trailing newline) for line at offset.
 // A line that does not parse still yields a document (event.original, error.message,
 // tags:["_elb_parse_failure"]) and res.Err says why.
@@ -23,40 +31,65 @@ func (e *Encoder) AppendFailure(dst, line []byte, offset int64, err error) (out 
 	return e.appendFailure(dst, line, offset, err)
 }
 
-func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]byte, Result) {
-	r := &e.rec
-	w := &e.w
-	w.begin(dst)
-	w.plain = false
-	if r.ts != nil { // the time parsed before something else broke
-		e.timestamp(r.ts)
-	}
-	e.common(offset, datasetFor(r.format))
-	if r.ts != nil {
-		w.key(`"end":`)
-		appendTime(w, r.ts)
-	}
-	w.str(`"original":`, line)
-	w.end()
-	e.cloudLog(offset)
-	w.obj(`"aws":`)
-	w.rawMember(e.s3)
-	w.end()
-	w.obj(`"error":`)
-	w.key(`"message":`)
-	w.b = appendString(w.b, []byte(err.Error()))
-	w.end()
-	w.key(`"tags":`)
-	w.b = append(w.b, `["_elb_parse_failure"]`...)
-	return w.finish(), Result{Time: r.time, Err: err}
+// mark remembers where an object member began (start) and where its members begin (body).
+type mark struct{ start, body int }
+
+// open appends k (`,"name":`) and marks the object that follows it.
+func open(b []byte, k string) ([]byte, mark) {
+	m := mark{start: len(b)}
+	b = append(b, k...)
+	m.body = len(b)
+	return b, m
 }
 
-// cloudLog writes the precomputed cloud and log objects at the top level.
-func (e *Encoder) cloudLog(offset int64) {
-	w := &e.w
-	w.rawMember(e.cloudLogHead)
-	w.b = strconv.AppendInt(w.b, offset, 10)
-	w.b = append(w.b, '}')
+// shut ends the object m marks: '{' over its first member's comma and a closing '}', or,
+// with no member written, the whole member removed.
+func shut(b []byte, m mark) []byte {
+	if len(b) == m.body {
+		return b[:m.start]
+	}
+	b[m.body] = '{'
+	return append(b, '}')
+}
+
+func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]byte, Result) {
+	r := &e.rec
+	e.plain = false
+	b, doc := open(dst, "")
+	if r.ts != nil { // the time parsed before something else broke
+		b = append(b, `,"@timestamp":`...)
+		b = appendTime(b, r.ts)
+	}
+	b = append(b, `,"@metadata":{"_id":"`...)
+	b = append(b, e.idPrefix...)
+	b = strconv.AppendInt(b, offset, 10)
+	b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"`...)
+	b = append(b, datasetFor(r.format)...)
+	b = append(b, '"')
+	if r.ts != nil {
+		b = append(b, `,"end":`...)
+		b = appendTime(b, r.ts)
+	}
+	if line != nil {
+		b = append(b, `,"original":`...)
+		b = appendString(b, line)
+	}
+	b = append(b, '}')
+	b = e.cloudLog(b, offset)
+	b = append(b, `,"aws":{`...)
+	b = append(b, e.s3...)
+	b = append(b, `},"error":{"message":`...)
+	b = appendString(b, []byte(err.Error()))
+	b = append(b, `},"tags":["_elb_parse_failure"]`...)
+	return shut(b, doc), Result{Time: r.time, Err: err}
+}
+
+// cloudLog appends the precomputed cloud and log objects.
+func (e *Encoder) cloudLog(b []byte, offset int64) []byte {
+	b = append(b, ',')
+	b = append(b, e.cloudLogHead...)
+	b = strconv.AppendInt(b, offset, 10)
+	return append(b, '}')
 }
 
 func datasetFor(f format) string {
@@ -66,72 +99,129 @@ func datasetFor(f format) string {
 	return "aws.elb_logs"
 }
 
-func (e *Encoder) timestamp(ts []byte) {
-	w := &e.w
-	w.key(`"@timestamp":`)
-	appendTime(w, ts)
-}
-
-// appendTime writes a validated log time as an RFC 3339 UTC string; NLB times have no "Z".
-func appendTime(w *writer, ts []byte) {
-	w.b = append(w.b, '"')
-	w.b = append(w.b, ts...)
+// appendTime appends a validated log time as an RFC 3339 UTC string; NLB times have no "Z".
+func appendTime(b, ts []byte) []byte {
+	b = append(b, '"')
+	b = append(b, ts...)
 	if ts[len(ts)-1] != 'Z' {
-		w.b = append(w.b, 'Z')
+		b = append(b, 'Z')
 	}
-	w.b = append(w.b, '"')
+	return append(b, '"')
 }
 
-// common writes @timestamp's neighbours: @metadata._id and the opening of event
-// (left open for the caller's own event fields).
-func (e *Encoder) common(offset int64, dataset string) {
-	w := &e.w
-	w.obj(`"@metadata":`)
-	w.key(`"_id":`)
-	w.b = append(w.b, '"')
-	w.b = append(w.b, e.idPrefix...)
-	w.b = strconv.AppendInt(w.b, offset, 10)
-	w.b = append(w.b, '"')
-	w.end()
-	w.obj(`"event":`)
-	w.strConst(`"kind":`, "event")
-	w.strConst(`"module":`, "aws")
-	w.strConst(`"dataset":`, dataset)
+// s appends a string member if v is present; k is `,"name":"` (the value's opening quote
+// included). v is escaped unless the whole line was found to need none.
+func (e *Encoder) s(b []byte, k string, v []byte) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, k...)
+	if e.plain {
+		b = append(b, v...)
+	} else {
+		b = appendEscaped(b, v)
+	}
+	return append(b, '"')
 }
 
-// appendDoc writes the document of a parsed line, one ECS object after another, each by
-// its own writer below. Objects whose fields are all absent are left out.
+// sIn is s for a member of one-member objects: k opens them (`,"trace":{"id":"`) and
+// closers ends them.
+func (e *Encoder) sIn(b []byte, k string, v []byte, closers string) []byte {
+	if v == nil {
+		return b
+	}
+	return append(e.s(b, k, v), closers...)
+}
+
+// safe appends a string member the parser validated as needing no escaping (IPs, type
+// words); k is `,"name":"`.
+func safe(b []byte, k string, v []byte) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, k...)
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+// n appends a member whose value the parser validated as a JSON number; k is `,"name":`.
+func n(b []byte, k string, v []byte) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, k...)
+	return append(b, v...)
+}
+
+// nIn is n in one-member objects: k opens them, closers ends them.
+func nIn(b []byte, k string, v []byte, closers string) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, k...)
+	b = append(b, v...)
+	return append(b, closers...)
+}
+
+// list appends v split on sep as an array of strings (k is `,"name":[`); trimQuotes drops
+// the quotes of NLB's "h2","http/1.1" items.
+func (e *Encoder) list(b []byte, k string, v []byte, sep byte, trimQuotes bool) []byte {
+	if v == nil {
+		return b
+	}
+	b = append(b, k...)
+	for i := 0; ; i++ {
+		j := indexByte(v, sep)
+		item := v
+		if j >= 0 {
+			item = v[:j]
+		}
+		if trimQuotes {
+			item = trimQuote(item)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		if e.plain {
+			b = append(b, item...)
+		} else {
+			b = appendEscaped(b, item)
+		}
+		b = append(b, '"')
+		if j < 0 {
+			break
+		}
+		v = v[j+1:]
+	}
+	return append(b, ']')
+}
+
+// appendDoc writes the document of a parsed line, one ECS object after another.
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	r := &e.rec
-	w := &e.w
-	e.head(dst, offset)
-	e.event(line)
-	e.cloudLog(offset)
-	e.source()
+	b := e.head(dst, offset)
+	b = e.event(b, line)
+	b = e.cloudLog(b, offset)
+	b = e.source(b)
 	if r.format == formatConn {
-		e.client()
+		b = e.client(b)
 	}
-	e.destination()
+	b = e.destination(b)
 	if r.hasRequest {
-		e.http()
-		if e.albUsual() {
-			w.b = e.albTail(w.b)
-			return w.finish()
-		}
-		e.url()
-		w.strIn(`"user_agent":{"original":`, r.userAgent, "}")
+		b = e.http(b)
+		b = e.url(b)
+		b = e.sIn(b, `,"user_agent":{"original":"`, r.userAgent, "}")
 	}
-	e.tls()
-	w.strIn(`"trace":{"id":`, r.traceID, "}")
-	e.aws()
-	return w.finish()
+	b = e.tls(b)
+	b = e.sIn(b, `,"trace":{"id":"`, r.traceID, "}")
+	b = e.aws(b)
+	return append(b, '}')
 }
 
 // head writes @timestamp, @metadata and event up to its category, and leaves event open.
-// It is fixed but for a few values, so it is written directly rather than member by member.
-func (e *Encoder) head(dst []byte, offset int64) {
+func (e *Encoder) head(dst []byte, offset int64) []byte {
 	r := &e.rec
-	w := &e.w
 	b := append(dst, `{"@timestamp":"`...)
 	b = append(b, r.ts...)
 	if r.ts[len(r.ts)-1] != 'Z' {
@@ -146,258 +236,247 @@ func (e *Encoder) head(dst []byte, offset int64) {
 		b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"aws.elb_logs","category":`...)
 	}
 	if r.hasRequest {
-		b = append(b, `["web"]`...)
-	} else {
-		b = append(b, `["network"]`...)
+		return append(b, `["web"]`...)
 	}
-	w.b, w.depth, w.opened, w.comma = b, 1, 1, true
+	return append(b, `["network"]`...)
 }
 
 // event writes the rest of the event object opened by head, and closes it.
-func (e *Encoder) event(line []byte) {
+func (e *Encoder) event(b, line []byte) []byte {
 	r := &e.rec
-	w := &e.w
 	switch {
 	case r.status != nil && r.statusN < 400:
-		w.strConst(`"outcome":`, "success")
+		b = append(b, `,"outcome":"success"`...)
 	case r.status != nil:
-		w.strConst(`"outcome":`, "failure")
+		b = append(b, `,"outcome":"failure"`...)
 	case r.verifyStatus != nil && bytes.Equal(r.verifyStatus, []byte("Success")):
-		w.strConst(`"outcome":`, "success")
+		b = append(b, `,"outcome":"success"`...)
 	case r.verifyStatus != nil && bytes.HasPrefix(r.verifyStatus, []byte("Failed")):
-		w.strConst(`"outcome":`, "failure")
+		b = append(b, `,"outcome":"failure"`...)
 	}
 	switch {
 	case r.reqCreation != nil:
-		w.key(`"start":`)
-		appendTime(w, r.reqCreation)
+		b = append(b, `,"start":`...)
+		b = appendTime(b, r.reqCreation)
 	case r.tlsCreated != nil:
-		w.key(`"start":`)
-		appendTime(w, r.tlsCreated)
+		b = append(b, `,"start":`...)
+		b = appendTime(b, r.tlsCreated)
 	}
-	w.key(`"end":`) // the integration sets event.end = @timestamp on every document
-	appendTime(w, r.ts)
+	b = append(b, `,"end":`...) // the integration sets event.end = @timestamp on every document
+	b = appendTime(b, r.ts)
 	if e.src.IncludeOriginal {
-		w.key(`"original":`)
-		w.b = appendString(w.b, line) // the line's own quotes always need escaping
+		b = append(b, `,"original":`...)
+		b = appendString(b, line) // the line's own quotes always need escaping
 	}
-	w.end()
+	return append(b, '}')
 }
 
-func (e *Encoder) source() {
+func (e *Encoder) source(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
 	if r.clientIP != nil && r.clientPort != nil {
 		// The usual case, written in one go.
-		w.key(`"source":{"address":"`)
-		w.b = append(w.b, r.clientIP...)
-		w.b = append(w.b, `","ip":"`...)
-		w.b = append(w.b, r.clientIP...)
-		w.b = append(w.b, `","port":`...)
-		w.b = append(w.b, r.clientPort...)
+		b = append(b, `,"source":{"address":"`...)
+		b = append(b, r.clientIP...)
+		b = append(b, `","ip":"`...)
+		b = append(b, r.clientIP...)
+		b = append(b, `","port":`...)
+		b = append(b, r.clientPort...)
 		if !r.hasRequest && r.recv != nil {
-			w.b = append(w.b, `,"bytes":`...)
-			w.b = append(w.b, r.recv...)
+			b = append(b, `,"bytes":`...)
+			b = append(b, r.recv...)
 		}
-		w.b = append(w.b, '}')
-		return
+		return append(b, '}')
 	}
-	w.obj(`"source":`)
-	w.safe(`"address":`, r.clientIP)
-	w.safe(`"ip":`, r.clientIP)
-	w.num(`"port":`, r.clientPort)
+	b, m := open(b, `,"source":`)
+	b = safe(b, `,"address":"`, r.clientIP)
+	b = safe(b, `,"ip":"`, r.clientIP)
+	b = n(b, `,"port":`, r.clientPort)
 	if !r.hasRequest {
-		w.num(`"bytes":`, r.recv)
+		b = n(b, `,"bytes":`, r.recv)
 	}
-	w.end()
+	return shut(b, m)
 }
 
 // client is where the integration puts a connection log's client_ip and client_port
 // (source.* carries them too, as on every other format).
-func (e *Encoder) client() {
+func (e *Encoder) client(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"client":`)
-	w.safe(`"address":`, r.clientIP)
-	w.safe(`"ip":`, r.clientIP)
-	w.num(`"port":`, r.clientPort)
-	w.end()
+	b, m := open(b, `,"client":`)
+	b = safe(b, `,"address":"`, r.clientIP)
+	b = safe(b, `,"ip":"`, r.clientIP)
+	b = n(b, `,"port":`, r.clientPort)
+	return shut(b, m)
 }
 
-func (e *Encoder) destination() {
+func (e *Encoder) destination(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"destination":`)
-	w.str(`"domain":`, r.domainName)
-	w.num(`"port":`, r.listenerPort)
+	b, m := open(b, `,"destination":`)
+	b = e.s(b, `,"domain":"`, r.domainName)
+	b = n(b, `,"port":`, r.listenerPort)
 	if !r.hasRequest {
-		w.num(`"bytes":`, r.sent)
+		b = n(b, `,"bytes":`, r.sent)
 	}
-	w.end()
+	return shut(b, m)
 }
 
-func (e *Encoder) http() {
+func (e *Encoder) http(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
 	if r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil {
 		// The usual case, written in one go.
-		w.key(`"http":{"request":{"method":`)
-		w.string(r.method)
-		w.b = append(w.b, `,"body":{"bytes":`...)
-		w.b = append(w.b, r.recv...)
-		w.b = append(w.b, `}},"response":{"status_code":`...)
-		w.b = append(w.b, r.status...)
-		w.b = append(w.b, `,"body":{"bytes":`...)
-		w.b = append(w.b, r.sent...)
-		w.b = append(w.b, `}},"version":`...)
-		w.string(r.proto)
-		w.b = append(w.b, '}')
-		return
+		b = e.s(b, `,"http":{"request":{"method":"`, r.method)
+		b = append(b, `,"body":{"bytes":`...)
+		b = append(b, r.recv...)
+		b = append(b, `}},"response":{"status_code":`...)
+		b = append(b, r.status...)
+		b = append(b, `,"body":{"bytes":`...)
+		b = append(b, r.sent...)
+		b = e.s(b, `}},"version":"`, r.proto)
+		return append(b, '}')
 	}
-	w.obj(`"http":`)
-	w.obj(`"request":`)
-	w.str(`"method":`, r.method)
-	w.numIn(`"body":{"bytes":`, r.recv, "}")
-	w.end()
-	w.obj(`"response":`)
-	w.num(`"status_code":`, r.status)
-	w.numIn(`"body":{"bytes":`, r.sent, "}")
-	w.end()
-	w.str(`"version":`, r.proto)
-	w.end()
+	b, h := open(b, `,"http":`)
+	b, m := open(b, `,"request":`)
+	b = e.s(b, `,"method":"`, r.method)
+	b = nIn(b, `,"body":{"bytes":`, r.recv, "}")
+	b = shut(b, m)
+	b, m = open(b, `,"response":`)
+	b = n(b, `,"status_code":`, r.status)
+	b = nIn(b, `,"body":{"bytes":`, r.sent, "}")
+	b = shut(b, m)
+	b = e.s(b, `,"version":"`, r.proto)
+	return shut(b, h)
 }
 
-func (e *Encoder) url() {
+func (e *Encoder) url(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"url":`)
-	w.str(`"original":`, r.url)
-	w.str(`"scheme":`, r.scheme)
-	w.str(`"domain":`, r.domain)
-	w.num(`"port":`, r.port)
-	w.str(`"path":`, r.path)
-	w.str(`"extension":`, r.extension)
-	w.str(`"query":`, r.query)
-	w.str(`"fragment":`, r.fragment)
-	w.end()
+	b, m := open(b, `,"url":`)
+	b = e.s(b, `,"original":"`, r.url)
+	b = e.s(b, `,"scheme":"`, r.scheme)
+	b = e.s(b, `,"domain":"`, r.domain)
+	b = n(b, `,"port":`, r.port)
+	b = e.s(b, `,"path":"`, r.path)
+	b = e.s(b, `,"extension":"`, r.extension)
+	b = e.s(b, `,"query":"`, r.query)
+	b = e.s(b, `,"fragment":"`, r.fragment)
+	return shut(b, m)
 }
 
-func (e *Encoder) tls() {
+func (e *Encoder) tls(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"tls":`)
-	w.str(`"cipher":`, r.cipher)
+	b, m := open(b, `,"tls":`)
+	b = e.s(b, `,"cipher":"`, r.cipher)
 	if r.tlsVersion != "" {
-		w.strConst(`"version":`, r.tlsVersion)
-		w.strConst(`"version_protocol":`, r.tlsProtocol)
+		b = append(b, `,"version":"`...)
+		b = append(b, r.tlsVersion...)
+		b = append(b, `","version_protocol":"`...)
+		b = append(b, r.tlsProtocol...)
+		b = append(b, '"')
 	}
 	if r.format == formatConn {
-		w.obj(`"client":`)
-		w.obj(`"x509":`)
-		w.obj(`"subject":`)
-		w.str(`"distinguished_name":`, r.certSubject)
-		w.end()
-		w.str(`"serial_number":`, r.serialNum)
-		w.str(`"not_before":`, r.notBefore)
-		w.str(`"not_after":`, r.notAfter)
-		w.end()
-		w.end()
+		b, c := open(b, `,"client":`)
+		b, x := open(b, `,"x509":`)
+		b = e.sIn(b, `,"subject":{"distinguished_name":"`, r.certSubject, "}")
+		b = e.s(b, `,"serial_number":"`, r.serialNum)
+		b = e.s(b, `,"not_before":"`, r.notBefore)
+		b = e.s(b, `,"not_after":"`, r.notAfter)
+		b = shut(b, x)
+		b = shut(b, c)
+		return shut(b, m)
 	}
-	w.end()
+	return shut(b, m)
 }
 
 // aws writes aws.elb (the fields every format shares, then the format's own) and aws.s3.
-func (e *Encoder) aws() {
+func (e *Encoder) aws(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"aws":`)
-	w.obj(`"elb":`)
-	w.str(`"name":`, r.elb)
-	w.safe(`"type":`, r.typ)
-	w.str(`"log_version":`, r.version)
-	w.str(`"listener":`, r.listener)
+	b, elb := open(b, `,"aws":{"elb":`)
+	b = e.s(b, `,"name":"`, r.elb)
+	b = safe(b, `,"type":"`, r.typ)
+	b = e.s(b, `,"log_version":"`, r.version)
+	b = e.s(b, `,"listener":"`, r.listener)
 	// "http or tcp", as the integration documents it and its dashboards group by it.
 	if r.hasRequest {
-		w.strConst(`"protocol":`, "http")
+		b = append(b, `,"protocol":"http"`...)
 	} else {
-		w.strConst(`"protocol":`, "tcp")
+		b = append(b, `,"protocol":"tcp"`...)
 	}
-	w.numIn(`"request_processing_time":{"sec":`, r.rpt, "}")
-	w.numIn(`"backend_processing_time":{"sec":`, r.bpt, "}")
-	w.numIn(`"response_processing_time":{"sec":`, r.rspt, "}")
-	w.obj(`"backend":`)
-	w.safe(`"ip":`, r.backendIP)
-	w.num(`"port":`, r.backendPrt)
-	w.numIn(`"http":{"response":{"status_code":`, r.backendStatus, "}}")
-	w.end()
-	w.str(`"ssl_cipher":`, r.cipher)
-	w.str(`"ssl_protocol":`, r.sslProto)
-	w.str(`"ssl_named_group":`, r.namedGroup) // the name the integration's pipeline writes
-	w.str(`"tls_named_group":`, r.namedGroup) // the name its fields.yml maps
+	b = nIn(b, `,"request_processing_time":{"sec":`, r.rpt, "}")
+	b = nIn(b, `,"backend_processing_time":{"sec":`, r.bpt, "}")
+	b = nIn(b, `,"response_processing_time":{"sec":`, r.rspt, "}")
+	b, be := open(b, `,"backend":`)
+	b = safe(b, `,"ip":"`, r.backendIP)
+	b = n(b, `,"port":`, r.backendPrt)
+	b = nIn(b, `,"http":{"response":{"status_code":`, r.backendStatus, "}}")
+	b = shut(b, be)
+	b = e.s(b, `,"ssl_cipher":"`, r.cipher)
+	b = e.s(b, `,"ssl_protocol":"`, r.sslProto)
+	b = e.s(b, `,"ssl_named_group":"`, r.namedGroup) // the name the integration's pipeline writes
+	b = e.s(b, `,"tls_named_group":"`, r.namedGroup) // the name its fields.yml maps
 	switch r.format {
 	case formatALB:
-		e.albFields()
+		b = e.albFields(b)
 	case formatNLB:
-		e.nlbFields()
+		b = e.nlbFields(b)
 	case formatConn:
-		e.connFields()
+		b = e.connFields(b)
 	}
-	w.end()
-	w.rawMember(e.s3)
-	w.end()
+	b = shut(b, elb)
+	b = append(b, ',')
+	b = append(b, e.s3...)
+	return append(b, '}')
 }
 
-func (e *Encoder) nlbFields() {
+func (e *Encoder) nlbFields(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.obj(`"chosen_cert":`)
-	w.str(`"arn":`, r.certArn)
-	w.str(`"serial":`, r.certSerial)
-	w.end()
-	w.numIn(`"connection_time":{"ms":`, r.connTime, "}")
-	w.numIn(`"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
-	w.str(`"incoming_tls_alert":`, r.alert)
-	w.str(`"alpn_fe_protocol":`, r.alpnFE)
-	w.str(`"alpn_be_protocol":`, r.alpnBE)
-	w.list(`"alpn_client_preference_list":`, r.alpnList, ',', true)
+	b = e.chosenCert(b)
+	b = nIn(b, `,"connection_time":{"ms":`, r.connTime, "}")
+	b = nIn(b, `,"tls_handshake_time":{"ms":`, r.tlsHandshake, "}")
+	b = e.s(b, `,"incoming_tls_alert":"`, r.alert)
+	b = e.s(b, `,"alpn_fe_protocol":"`, r.alpnFE)
+	b = e.s(b, `,"alpn_be_protocol":"`, r.alpnBE)
+	b = e.list(b, `,"alpn_client_preference_list":[`, r.alpnList, ',', true)
 	if r.tlsCreated != nil {
-		w.key(`"tls_connection_creation_time":`)
-		appendTime(w, r.tlsCreated)
+		b = append(b, `,"tls_connection_creation_time":`...)
+		b = appendTime(b, r.tlsCreated)
 	}
+	return b
 }
 
-func (e *Encoder) connFields() {
+// chosenCert is ALB's and NLB's chosen_cert object.
+func (e *Encoder) chosenCert(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.str(`"connection_trace_id":`, r.connTrace)
-	w.num(`"tls_handshake_latency":`, r.hsLatency)
-	w.str(`"leaf_client_cert_subject":`, r.certSubject)
-	w.str(`"leaf_client_cert_not_before":`, r.notBefore)
-	w.str(`"leaf_client_cert_not_after":`, r.notAfter)
-	w.str(`"leaf_client_cert_serial_number":`, r.serialNum)
-	w.str(`"tls_verify_status":`, r.verifyStatus)
-	w.str(`"tls_error_code":`, r.tlsErrorCode)
+	b, m := open(b, `,"chosen_cert":`)
+	b = e.s(b, `,"arn":"`, r.certArn)
+	b = e.s(b, `,"serial":"`, r.certSerial)
+	return shut(b, m)
 }
 
-func (e *Encoder) albFields() {
+func (e *Encoder) connFields(b []byte) []byte {
 	r := &e.rec
-	w := &e.w
-	w.strIn(`"target_group":{"arn":`, r.tgArn, "}")
-	w.str(`"trace_id":`, r.traceID)
-	w.obj(`"chosen_cert":`)
-	w.str(`"arn":`, r.certArn)
-	w.str(`"serial":`, r.certSerial)
-	w.end()
-	w.num(`"matched_rule_priority":`, r.priority)
-	w.list(`"action_executed":`, r.actions, ',', false)
-	w.str(`"redirect_url":`, r.redirect)
-	w.strIn(`"error":{"reason":`, r.errReason, "}")
-	w.list(`"target_port":`, r.targetList, ' ', false)
-	w.list(`"target_status_code":`, r.targetStatusList, ' ', false)
-	w.str(`"classification":`, r.class)
-	w.str(`"classification_reason":`, r.classReason)
-	w.str(`"connection_trace_id":`, r.connTrace)
-	w.str(`"transformed_host":`, r.tHost)
-	w.str(`"transformed_uri":`, r.tURI)
-	w.str(`"request_transform_status":`, r.tStatus)
+	b = e.s(b, `,"connection_trace_id":"`, r.connTrace)
+	b = n(b, `,"tls_handshake_latency":`, r.hsLatency)
+	b = e.s(b, `,"leaf_client_cert_subject":"`, r.certSubject)
+	b = e.s(b, `,"leaf_client_cert_not_before":"`, r.notBefore)
+	b = e.s(b, `,"leaf_client_cert_not_after":"`, r.notAfter)
+	b = e.s(b, `,"leaf_client_cert_serial_number":"`, r.serialNum)
+	b = e.s(b, `,"tls_verify_status":"`, r.verifyStatus)
+	return e.s(b, `,"tls_error_code":"`, r.tlsErrorCode)
+}
+
+func (e *Encoder) albFields(b []byte) []byte {
+	r := &e.rec
+	b = e.sIn(b, `,"target_group":{"arn":"`, r.tgArn, "}")
+	b = e.s(b, `,"trace_id":"`, r.traceID)
+	b = e.chosenCert(b)
+	b = n(b, `,"matched_rule_priority":`, r.priority)
+	b = e.list(b, `,"action_executed":[`, r.actions, ',', false)
+	b = e.s(b, `,"redirect_url":"`, r.redirect)
+	b = e.sIn(b, `,"error":{"reason":"`, r.errReason, "}")
+	b = e.list(b, `,"target_port":[`, r.targetList, ' ', false)
+	b = e.list(b, `,"target_status_code":[`, r.targetStatusList, ' ', false)
+	b = e.s(b, `,"classification":"`, r.class)
+	b = e.s(b, `,"classification_reason":"`, r.classReason)
+	b = e.s(b, `,"connection_trace_id":"`, r.connTrace)
+	b = e.s(b, `,"transformed_host":"`, r.tHost)
+	b = e.s(b, `,"transformed_uri":"`, r.tURI)
+	return e.s(b, `,"request_transform_status":"`, r.tStatus)
 }

@@ -30,12 +30,13 @@ type Encoder struct {
 	cloudLogHead []byte
 	s3           []byte // `"s3":{...}`
 
-	fields  [maxFields][]byte
-	times   timeCache
-	rec     record
-	w       writer
+	fields [maxFields][]byte
+	times  timeCache
+	rec    record
+	// plain is set when no byte of the line needs JSON escaping (the whole line was
+	// checked at once), so strings are copied as they are.
+	plain   bool
 	scratch []byte // decoded NLB domain names
-	generic bool   // tests set it to check albTail against the generic writer
 }
 
 // NewEncoder precomputes the per-object parts of every document (id prefix, cloud.*,

@@ -5,181 +5,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxDepth bounds object nesting in a document (aws.elb.backend.http.response is the deepest).
-const maxDepth = 8
-
-// writer appends one JSON document to b. Objects are opened lazily, on their first
-// member, so an object whose fields are all absent is omitted without look-ahead.
-type writer struct {
-	b      []byte
-	depth  int              // current level; 0 is the document itself
-	opened int              // deepest level whose "{" has been written
-	comma  bool             // the next member needs a separator
-	keys   [maxDepth]string // keys (pre-quoted) of the levels not yet opened
-	// plain is set when every string written by str, strIn and list is known to need
-	// no escaping (the whole line was checked at once), so they are copied as they are.
-	plain bool
-}
-
-func (w *writer) begin(dst []byte) {
-	w.b = append(dst, '{')
-	w.depth, w.opened, w.comma = 0, 0, false
-}
-
-func (w *writer) finish() []byte {
-	w.b = append(w.b, '}')
-	return w.b
-}
-
-// obj starts a nested object; it only reaches the output if a member is written.
-func (w *writer) obj(key string) {
-	w.depth++
-	w.keys[w.depth] = key
-}
-
-func (w *writer) end() {
-	if w.opened == w.depth {
-		w.b = append(w.b, '}')
-		w.opened--
-		w.comma = true
-	}
-	w.depth--
-}
-
-// key writes the pending object openings, the separator and k. Keys are passed
-// pre-quoted (`"name":`) so that writing one is a single copy.
-func (w *writer) key(k string) {
-	if w.opened < w.depth {
-		w.open()
-	}
-	if w.comma {
-		w.b = append(w.b, ',')
-	}
-	w.b = append(w.b, k...)
-	w.comma = true
-}
-
-// open writes the openings of the pending objects down to the current level.
-func (w *writer) open() {
-	for w.opened < w.depth {
-		if w.comma {
-			w.b = append(w.b, ',')
-		}
-		w.opened++
-		w.b = append(w.b, w.keys[w.opened]...)
-		w.b = append(w.b, '{')
-		w.comma = false
-	}
-}
-
-// rawMember appends a precomputed `"key":value` fragment.
-func (w *writer) rawMember(frag []byte) {
-	if w.opened < w.depth {
-		w.open()
-	}
-	if w.comma {
-		w.b = append(w.b, ',')
-	}
-	w.b = append(w.b, frag...)
-	w.comma = true
-}
-
-// str writes a string member; nil (absent) writes nothing.
-func (w *writer) str(k string, v []byte) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.string(v)
-}
-
-func (w *writer) string(v []byte) {
-	if w.plain {
-		w.b = append(w.b, '"')
-		w.b = append(w.b, v...)
-		w.b = append(w.b, '"')
-		return
-	}
-	w.b = appendString(w.b, v)
-}
-
-// strIn writes a string member nested in single-member objects: k opens them (as in
-// `"user_agent":{"original":`) and closers ends them; one call instead of obj/str/end.
-func (w *writer) strIn(k string, v []byte, closers string) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.string(v)
-	w.b = append(w.b, closers...)
-}
-
-// numIn is strIn for a validated number.
-func (w *writer) numIn(k string, v []byte, closers string) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.b = append(w.b, v...)
-	w.b = append(w.b, closers...)
-}
-
-// safe writes a string member the parser validated as needing no escaping (IPs, type
-// words); nil writes nothing.
-func (w *writer) safe(k string, v []byte) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.b = append(w.b, '"')
-	w.b = append(w.b, v...)
-	w.b = append(w.b, '"')
-}
-
-func (w *writer) strConst(k, v string) {
-	w.key(k)
-	w.b = append(w.b, '"')
-	w.b = append(w.b, v...)
-	w.b = append(w.b, '"')
-}
-
-// num writes a member whose value the parser validated as a JSON number.
-func (w *writer) num(k string, v []byte) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.b = append(w.b, v...)
-}
-
-// list writes v split on sep as an array of strings; nil writes nothing.
-func (w *writer) list(k string, v []byte, sep byte, trimQuotes bool) {
-	if v == nil {
-		return
-	}
-	w.key(k)
-	w.b = append(w.b, '[')
-	for i := 0; ; i++ {
-		j := indexByte(v, sep)
-		item := v
-		if j >= 0 {
-			item = v[:j]
-		}
-		if trimQuotes {
-			item = trimQuote(item)
-		}
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.string(item)
-		if j < 0 {
-			break
-		}
-		v = v[j+1:]
-	}
-	w.b = append(w.b, ']')
-}
-
 func trimQuote(b []byte) []byte {
 	if len(b) > 0 && b[0] == '"' {
 		b = b[1:]
@@ -204,9 +29,19 @@ const hexDigits = "0123456789abcdef"
 // document is always valid JSON (Elasticsearch rejects documents with broken UTF-8).
 func appendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendEscaped appends s as the inside of a JSON string. Most values need no escaping
+// even on a line that as a whole does (its own quotes, one odd URL): those are checked
+// 8 bytes at a time and copied at once.
+func appendEscaped(dst, s []byte) []byte {
+	if isPlain(s) {
+		return append(dst, s...)
+	}
 	start := 0
 	for i := 0; i < len(s); {
-		// Skip 8 plain bytes at a time; most of a log line needs no escaping.
 		for i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
 			i += 8
 		}
@@ -246,8 +81,26 @@ func appendString(dst, s []byte) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
+}
+
+// isPlain reports whether s goes into a JSON string unchanged: 8 bytes at a time, the
+// last word overlapping the one before it rather than a byte loop for the tail.
+func isPlain(s []byte) bool {
+	if len(s) < 8 {
+		for _, c := range s {
+			if c >= utf8.RuneSelf || !safeASCII[c] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 <= len(s); i += 8 {
+		if !plain8(binary.LittleEndian.Uint64(s[i:])) {
+			return false
+		}
+	}
+	return plain8(binary.LittleEndian.Uint64(s[len(s)-8:]))
 }
 
 const (

@@ -26,7 +26,7 @@ func (e *Encoder) parse(line []byte) error {
 	if err != nil {
 		return err
 	}
-	e.w.plain = plain
+	e.plain = plain
 	if n == 0 {
 		return errEmpty
 	}
@@ -411,7 +411,7 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 		e.scratch = percentDecode(e.scratch[:0], d)
 		r.domainName = e.scratch
 		if len(e.scratch) != len(d) {
-			e.w.plain = false // decoding may have produced bytes that need escaping
+			e.plain = false // decoding may have produced bytes that need escaping
 		}
 	}
 	r.alpnFE = field(f, 18)
