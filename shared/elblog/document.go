@@ -61,8 +61,9 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		b = appendTime(b, r.ts)
 	}
 	b = append(b, `,"@metadata":{"_id":"`...)
+	off := strconv.AppendInt(e.offset[:0], offset, 10)
 	b = append(b, e.idPrefix...)
-	b = strconv.AppendInt(b, offset, 10)
+	b = append(b, off...)
 	b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"`...)
 	b = append(b, datasetFor(r.format)...)
 	b = append(b, '"')
@@ -75,7 +76,7 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		b = appendString(b, line)
 	}
 	b = append(b, '}')
-	b = e.cloudLog(b, offset)
+	b = e.cloudLog(b, off)
 	b = append(b, `,"aws":{`...)
 	b = append(b, e.s3...)
 	b = append(b, `},"error":{"message":`...)
@@ -84,11 +85,11 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 	return shut(b, doc), Result{Time: r.time, Err: err}
 }
 
-// cloudLog appends the precomputed cloud and log objects.
-func (e *Encoder) cloudLog(b []byte, offset int64) []byte {
+// cloudLog appends the precomputed cloud and log objects; off is the line's offset in digits.
+func (e *Encoder) cloudLog(b, off []byte) []byte {
 	b = append(b, ',')
 	b = append(b, e.cloudLogHead...)
-	b = strconv.AppendInt(b, offset, 10)
+	b = append(b, off...)
 	return append(b, '}')
 }
 
@@ -115,7 +116,16 @@ func (e *Encoder) s(b []byte, k string, v []byte) []byte {
 	if v == nil {
 		return b
 	}
-	b = append(b, k...)
+	// Small enough to be inlined, so that k is a constant there and its copy is a few
+	// moves rather than a call; the value's copy is the call.
+	return e.value(append(b, k...), v)
+}
+
+// value appends v, escaped unless the line needed none, and the closing quote. It is
+// kept out of line so that s stays within the inliner's budget.
+//
+//go:noinline
+func (e *Encoder) value(b, v []byte) []byte {
 	if e.plain {
 		b = append(b, v...)
 	} else {
@@ -200,9 +210,11 @@ func (e *Encoder) list(b []byte, k string, v []byte, sep byte, trimQuotes bool) 
 // appendDoc writes the document of a parsed line, one ECS object after another.
 func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	r := &e.rec
-	b := e.head(dst, offset)
+	// The offset is in the id and in log.offset: formatted once.
+	off := strconv.AppendInt(e.offset[:0], offset, 10)
+	b := e.head(dst, off)
 	b = e.event(b, line)
-	b = e.cloudLog(b, offset)
+	b = e.cloudLog(b, off)
 	b = e.source(b)
 	if r.format == formatConn {
 		b = e.client(b)
@@ -220,7 +232,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 }
 
 // head writes @timestamp, @metadata and event up to its category, and leaves event open.
-func (e *Encoder) head(dst []byte, offset int64) []byte {
+func (e *Encoder) head(dst, off []byte) []byte {
 	r := &e.rec
 	b := append(dst, `{"@timestamp":"`...)
 	b = append(b, r.ts...)
@@ -229,7 +241,7 @@ func (e *Encoder) head(dst []byte, offset int64) []byte {
 	}
 	b = append(b, `","@metadata":{"_id":"`...)
 	b = append(b, e.idPrefix...)
-	b = strconv.AppendInt(b, offset, 10)
+	b = append(b, off...)
 	if r.format == formatConn {
 		b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"aws.elb_connection_logs","category":`...)
 	} else {

@@ -36,7 +36,8 @@ type Encoder struct {
 	// plain is set when no byte of the line needs JSON escaping (the whole line was
 	// checked at once), so strings are copied as they are.
 	plain   bool
-	scratch []byte // decoded NLB domain names
+	scratch []byte   // decoded NLB domain names
+	offset  [20]byte // the line's offset in digits
 }
 
 // NewEncoder precomputes the per-object parts of every document (id prefix, cloud.*,
