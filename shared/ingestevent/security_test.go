@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/logferry/logferry/shared/config"
 	"github.com/logferry/logferry/shared/logstash"
@@ -114,6 +116,58 @@ func TestUnauthorizedStopsTheInvocation(t *testing.T) {
 	}
 	if names, _ := dl.List(context.Background()); len(names) != 0 {
 		t.Fatalf("%d dead letters written for refused documents", len(names))
+	}
+}
+
+// The same refusal on the paths without SQS: an S3 notification of three objects and an
+// EventBridge event fail the invocation (Lambda retries an asynchronous event; S3 holds the
+// data), the objects after the refused one are not started, and nothing is dead-lettered.
+func TestUnauthorizedStopsDirectEvents(t *testing.T) {
+	r := newRig(t, nil)
+	ls := logstashtest.New(t, logstashtest.Options{Username: "shipper", Password: "right"})
+	dl, _ := logstash.NewDir(t.TempDir())
+	cfg, _ := config.LoadIngest(func(k string) string {
+		return map[string]string{"LOGSTASH_URL": ls.URL, "LOGSTASH_BATCH_DOCS": "100"}[k]
+	})
+	h, err := NewWithDeps(cfg, Deps{S3: r.s3.Client, SQS: r.sqs, Credentials: config.Credentials{Username: "shipper", Password: "wrong"},
+		DeadLetter: dl, Logger: slog.New(slog.DiscardHandler), Metrics: r.metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []string
+	var keys []string
+	for i := range 3 {
+		key := strings.Replace(albKey, "2x8y", fmt.Sprintf("d%03d", i), 1)
+		obj, _ := albObject(t, 1000)
+		r.s3.Put(t, bucket, key, obj)
+		keys = append(keys, key)
+		rec := string(s3Event(key))
+		records = append(records, rec[len(`{"Records":[`):len(rec)-len(`]}`)])
+	}
+	s3Notification := []byte(`{"Records":[` + strings.Join(records, ",") + `]}`)
+	eventBridge := []byte(fmt.Sprintf(`{"version":"0","id":"1","detail-type":"Object Created","source":"aws.s3","account":"123456789012","time":"2026-11-25T12:05:00Z","region":"eu-west-1","resources":["arn:aws:s3:::elb-logs"],"detail":{"version":"0","bucket":{"name":%q},"object":{"key":%q,"size":1},"reason":"PutObject"}}`,
+		bucket, url.QueryEscape(keys[0])))
+	for name, tc := range map[string]struct {
+		event      []byte
+		notStarted int
+	}{"s3 notification": {s3Notification, 2}, "eventbridge": {eventBridge, 0}} {
+		t.Run(name, func(t *testing.T) {
+			before := len(ls.Requests())
+			out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), tc.event)
+			if err == nil || !strings.Contains(err.Error(), "will be retried") {
+				t.Fatalf("invocation returned %s, %v; want it failed, to be retried", out, err)
+			}
+			if got := strings.Count(err.Error(), bucket+"/"); got != 1+tc.notStarted {
+				t.Errorf("error names %d objects, want %d: %v", got, 1+tc.notStarted, err)
+			}
+			sent := len(ls.Requests()) - before
+			if c := ls.StatusCounts(); sent == 0 || sent > 3 || c[401] != len(ls.Requests()) {
+				t.Fatalf("%d requests, statuses %v; want a few refused requests from the first object alone", sent, c)
+			}
+			if names, _ := dl.List(context.Background()); len(names) != 0 {
+				t.Fatalf("%d dead letters written for refused documents", len(names))
+			}
+		})
 	}
 }
 
