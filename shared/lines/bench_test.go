@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
@@ -94,4 +95,27 @@ func BenchmarkGunzip(b *testing.B) {
 			io.CopyBuffer(io.Discard, r, buf)
 		}
 	})
+}
+
+// BenchmarkReaderFile reads the object LINES_BENCH_FILE names line by line and nothing
+// more: scripts/bench-parse.sh times it beside gzip -dc as the floor under logferry parse
+// (decompression and line splitting, no parsing). Skipped when the variable is unset.
+func BenchmarkReaderFile(b *testing.B) {
+	path := os.Getenv("LINES_BENCH_FILE")
+	if path == "" {
+		b.Skip("LINES_BENCH_FILE is not set")
+	}
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := NewReader(f, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		drain(b, r)
+		r.Close()
+		f.Close()
+	}
 }
