@@ -92,6 +92,10 @@ func (e *Encoder) hostPort(name string, v []byte) (ip, port []byte, err error) {
 	if v == nil {
 		return nil, nil, nil
 	}
+	// Most are IPv4: read the address forward to its colon, and the port is the rest.
+	if n, ok := ipv4Prefix(v); ok && n < len(v) && v[n] == ':' && isPort(v[n+1:]) {
+		return v[:n], trimZeros(v[n+1:]), nil
+	}
 	i := bytes.LastIndexByte(v, ':')
 	if i < 0 {
 		return nil, nil, fieldError(e.rec.format, name, v, "no :port")
@@ -408,10 +412,13 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 	r.tlsVersion, r.tlsProtocol = tlsVersion(r.sslProto)
 	r.namedGroup = field(f, 16)
 	if d := field(f, 17); d != nil {
-		e.scratch = percentDecode(e.scratch[:0], d)
-		r.domainName = e.scratch
-		if len(e.scratch) != len(d) {
-			e.w.plain = false // decoding may have produced bytes that need escaping
+		r.domainName = d
+		if bytes.IndexByte(d, '%') >= 0 { // most names need no decoding, nor a copy
+			e.scratch = percentDecode(e.scratch[:0], d)
+			r.domainName = e.scratch
+			if len(e.scratch) != len(d) {
+				e.w.plain = false // decoding may have produced bytes that need escaping
+			}
 		}
 	}
 	r.alpnFE = field(f, 18)
@@ -460,18 +467,9 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	}
 	r.certSubject = field(f, 7)
 	if v := field(f, 8); v != nil {
-		// NotBefore=2023-08-16T20:24:41Z;NotAfter=2024-08-15T20:24:41Z
-		for part := range bytes.SplitSeq(v, []byte(";")) {
-			k, val, _ := bytes.Cut(part, []byte("="))
-			if _, ok := parseTime(val); !ok {
-				return fieldError(r.format, "leaf_client_cert_validity", v, "want NotBefore=<time>;NotAfter=<time>")
-			}
-			switch string(k) {
-			case "NotBefore":
-				r.notBefore = val
-			case "NotAfter":
-				r.notAfter = val
-			}
+		var ok bool
+		if r.notBefore, r.notAfter, ok = certValidity(v); !ok {
+			return fieldError(r.format, "leaf_client_cert_validity", v, "want NotBefore=<time>;NotAfter=<time>")
 		}
 	}
 	r.serialNum = field(f, 9)
@@ -483,4 +481,34 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	}
 	r.connTrace = field(f, 11)
 	return nil
+}
+
+// certValidity splits NotBefore=2023-08-16T20:24:41Z;NotAfter=2024-08-15T20:24:41Z: each
+// ;-separated part must be key=time, and the two keys' times are returned. Split by hand:
+// bytes.SplitSeq and Cut cost more than the rest of the field's parsing.
+func certValidity(v []byte) (notBefore, notAfter []byte, ok bool) {
+	for rest := v; ; {
+		part := rest
+		semi := bytes.IndexByte(rest, ';')
+		if semi >= 0 {
+			part = rest[:semi]
+		}
+		k, val := part, []byte(nil)
+		if eq := bytes.IndexByte(part, '='); eq >= 0 {
+			k, val = part[:eq], part[eq+1:]
+		}
+		if _, ok := parseTime(val); !ok {
+			return nil, nil, false
+		}
+		switch string(k) {
+		case "NotBefore":
+			notBefore = val
+		case "NotAfter":
+			notAfter = val
+		}
+		if semi < 0 {
+			return notBefore, notAfter, true
+		}
+		rest = rest[semi+1:]
+	}
 }
