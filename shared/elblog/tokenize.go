@@ -14,9 +14,10 @@ import (
 // fields can be copied into JSON strings unescaped: no control bytes, backslashes or
 // non-ASCII bytes, and no quotes but the ones delimiting quoted fields.
 //
-// It reads the line once, 64 bytes at a time: a block yields a bitmap of its spaces and
-// quotes and whether it holds a control or non-ASCII byte, and the bitmap's bits are
-// then taken in order by a small state machine (in an unquoted field or in a quoted one).
+// It reads the line once, 64 bytes at a time: a block yields a bitmap of its spaces,
+// quotes and bytes to escape (and a few others), and the bitmap's bits are then taken in
+// order by a small state machine (in an unquoted field or in a quoted one). Backslashes
+// are looked for apart, with one bytes.IndexByte over the line.
 // Nothing restarts per field: fields average ~20 bytes, and a scan per field spent its
 // time starting up and mispredicting where it would stop.
 func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
@@ -25,15 +26,14 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 	quoted := false // the current field is quoted
 	next := 0       // delimiters before next are consumed
 	for base := 0; base < len(line); base += 64 {
-		var d, esc uint64
+		var d uint64
 		if base+64 <= len(line) {
-			d, esc = block((*[64]byte)(line[base:]))
+			d = block((*[64]byte)(line[base:]))
 		} else {
 			var tail [64]byte
 			copy(tail[copy(tail[:], line[base:]):], padding)
-			d, esc = block(&tail)
+			d = block(&tail)
 		}
-		bad |= esc
 		if k := next - base; k > 0 { // a closing quote's space, or a list's quote, ended the last block
 			d &^= 1<<k - 1
 		}
@@ -42,6 +42,12 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 			d &= d - 1
 			p := base + b
 			c := line[p]
+			if c != ' ' && c != '"' {
+				if c != '!' && c != '#' {
+					bad |= msb // a control or non-ASCII byte
+				}
+				continue
+			}
 			if !quoted {
 				switch {
 				case c == ' ':
@@ -50,7 +56,6 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 					}
 					n++
 					start = p + 1
-				case c != '"': // not a delimiter: a non-ASCII byte block flagged too
 				case p == start:
 					quoted = true
 				default:
@@ -58,7 +63,7 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 				}
 				continue
 			}
-			if c != '"' { // a space inside the quoted field
+			if c == ' ' { // a space inside the quoted field
 				continue
 			}
 			if line[p-1] == '\\' { // an escaped quote inside the field
@@ -99,43 +104,39 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 	return n, bad&msb == 0 && bytes.IndexByte(line, '\\') < 0, nil
 }
 
-// block returns a bitmap of b's spaces and quotes (bit i for b[i]; it may also flag
-// bytes 0xa0 and 0xa2, which the caller tells apart by reading them) and, in esc, a
-// byte's top bit set if b holds a control or non-ASCII byte. Unrolled, and a function of
-// its own, so that the compiler keeps its values in registers.
+// block returns a bitmap (bit i for b[i]) of the bytes of b that are below 0x23 or
+// non-ASCII: spaces and quotes, but also controls, '!', non-ASCII bytes and a few '#'
+// (below), which the caller tells apart by reading them. Subtracting 0x23 from a byte
+// below it borrows into its top bit, and a non-ASCII byte has its own set; the borrow may
+// also flag the next byte if it is '#' (0x23 - 1 borrows again), but only after a byte
+// rightly flagged. Two operations a word, where testing for spaces and quotes exactly,
+// and for bytes to escape apart, took a dozen. Unrolled, and a function of its own, so
+// that the compiler keeps its values in registers.
 //
 // Word k's flags (top bits) are shifted to bit k of their bytes: byte i of the result then
 // has, in bit k, byte 8k+i of b, and transposing that 8×8 bit matrix puts byte 8k+i at bit
 // 8k+i, cheaper than gathering each word's 8 top bits with a multiply.
-func block(b *[64]byte) (d, esc uint64) {
-	m0, e0 := word(binary.LittleEndian.Uint64(b[0:8]))
-	m1, e1 := word(binary.LittleEndian.Uint64(b[8:16]))
-	m2, e2 := word(binary.LittleEndian.Uint64(b[16:24]))
-	m3, e3 := word(binary.LittleEndian.Uint64(b[24:32]))
-	m4, e4 := word(binary.LittleEndian.Uint64(b[32:40]))
-	m5, e5 := word(binary.LittleEndian.Uint64(b[40:48]))
-	m6, e6 := word(binary.LittleEndian.Uint64(b[48:56]))
-	m7, e7 := word(binary.LittleEndian.Uint64(b[56:64]))
+func block(b *[64]byte) uint64 {
+	m0 := flags(binary.LittleEndian.Uint64(b[0:8]))
+	m1 := flags(binary.LittleEndian.Uint64(b[8:16]))
+	m2 := flags(binary.LittleEndian.Uint64(b[16:24]))
+	m3 := flags(binary.LittleEndian.Uint64(b[24:32]))
+	m4 := flags(binary.LittleEndian.Uint64(b[32:40]))
+	m5 := flags(binary.LittleEndian.Uint64(b[40:48]))
+	m6 := flags(binary.LittleEndian.Uint64(b[48:56]))
+	m7 := flags(binary.LittleEndian.Uint64(b[56:64]))
 	x := m0>>7 | m1>>6 | m2>>5 | m3>>4 | m4>>3 | m5>>2 | m6>>1 | m7
 	t := (x ^ x>>7) & 0x00aa00aa00aa00aa
 	x ^= t ^ t<<7
 	t = (x ^ x>>14) & 0x0000cccc0000cccc
 	x ^= t ^ t<<14
 	t = (x ^ x>>28) & 0x00000000f0f0f0f0
-	x ^= t ^ t<<28
-	return x, e0 | e1 | e2 | e3 | e4 | e5 | e6 | e7
+	return x ^ t ^ t<<28
 }
 
-// word is block for 8 bytes: m has the top bit of each byte that is a space or quote
-// set. Spaces (0x20) and quotes (0x22) differ only in bit 1: with it set both are 0x22,
-// and a byte xored with 0x22 is then 0 for them alone among ASCII bytes. Adding 0x7f to
-// the low 7 bits sets the top bit of every byte but those (no carry crosses bytes); 0xa0
-// and 0xa2 lose only their top bit and pass too. esc's top bits are set by a byte that is
-// non-ASCII (its own) or below 0x20 (subtracting 0x20 borrows; the borrow may flag the
-// next byte too, but only after one rightly flagged).
-func word(x uint64) (m, esc uint64) {
-	t := (x | lsb*0x02) ^ lsb*0x22
-	return ^(t&low7 + low7) & msb, x | (x - lsb*0x20)
+// flags sets the top bit of x's bytes that are below 0x23 or non-ASCII (see block).
+func flags(x uint64) uint64 {
+	return (x | (x - lsb*0x23)) & msb
 }
 
 // low7 has the low 7 bits of every byte set.

@@ -3,6 +3,7 @@ package elblog
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -108,6 +109,25 @@ func TestTokenizeBlockEdges(t *testing.T) {
 			checkTokenize(t, []byte(strings.Repeat("a", k)+tail))
 			checkTokenize(t, []byte(strings.Repeat(`"`+strings.Repeat("-", k%9)+`" `, k/8)+tail))
 		}
+	}
+}
+
+// Random lines over the bytes tokenize treats specially (and their neighbours), more
+// of them than the fuzzer reaches in a minute on a busy machine.
+func TestTokenizeRandom(t *testing.T) {
+	const alphabet = " \"\\,a#!\x00\x1f\x7f\xa0\xa2\xc3"
+	rng := rand.New(rand.NewPCG(9, 9))
+	line := make([]byte, 0, 200)
+	for range 100_000 {
+		line = line[:0]
+		for range rng.IntN(200) {
+			if rng.IntN(4) == 0 {
+				line = append(line, alphabet[rng.IntN(len(alphabet))])
+			} else {
+				line = append(line, "a \""[rng.IntN(3)])
+			}
+		}
+		checkTokenize(t, line)
 	}
 }
 
