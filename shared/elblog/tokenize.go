@@ -37,59 +37,68 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 		if k := next - base; k > 0 { // a closing quote's space, or a list's quote, ended the last block
 			d &^= 1<<k - 1
 		}
+	events:
 		for d != 0 {
-			b := bits.TrailingZeros64(d)
-			d &= d - 1
-			p := base + b
-			c := line[p]
-			if c != ' ' && c != '"' {
-				if c != '!' && c != '#' {
-					bad |= msb // a control or non-ASCII byte
-				}
-				continue
-			}
 			if !quoted {
-				switch {
-				case c == ' ':
+				for d != 0 { // in an unquoted field, or between fields
+					b := bits.TrailingZeros64(d)
+					d &= d - 1
+					p := base + b
+					switch c := line[p]; {
+					case c == ' ':
+						if n < len(f) {
+							f[n] = line[start:p]
+						}
+						n++
+						start = p + 1
+					case c != '"':
+						if c != '!' && c != '#' {
+							bad |= msb // a control or non-ASCII byte
+						}
+					case p == start:
+						quoted = true
+						continue events
+					default:
+						bad |= msb // a quote inside an unquoted field
+					}
+				}
+				break
+			}
+			for d != 0 { // in a quoted field, which starts at start
+				b := bits.TrailingZeros64(d)
+				d &= d - 1
+				p := base + b
+				if c := line[p]; c != '"' {
+					if c != ' ' && c != '!' && c != '#' {
+						bad |= msb // a control or non-ASCII byte
+					}
+					continue
+				}
+				if line[p-1] == '\\' { // an escaped quote inside the field
+					bad |= msb
+					continue
+				}
+				if p+1 == len(line) || line[p+1] == ' ' {
 					if n < len(f) {
-						f[n] = line[start:p]
+						f[n] = line[start+1 : p]
 					}
 					n++
-					start = p + 1
-				case p == start:
-					quoted = true
-				default:
-					bad |= msb // a quote inside an unquoted field
+					start, quoted, next = p+2, false, p+2
+					d &^= 1<<(b+2) - 1 // the space after the quote
+					continue events
 				}
-				continue
-			}
-			if c == ' ' { // a space inside the quoted field
-				continue
-			}
-			if line[p-1] == '\\' { // an escaped quote inside the field
-				bad |= msb
-				continue
-			}
-			if p+1 == len(line) || line[p+1] == ' ' {
-				if n < len(f) {
-					f[n] = line[start+1 : p]
+				if p+2 < len(line) && line[p+1] == ',' && line[p+2] == '"' {
+					// A list of quoted names, as NLB logs alpn_client_preference_list:
+					// "h2","http/1.1" is one field.
+					bad |= msb
+					next = p + 3
+					d &^= 1<<(b+3) - 1 // the quote opening the next name
+					continue
 				}
-				n++
-				start, quoted, next = p+2, false, p+2
-				d &^= 1<<(b+2) - 1 // the space after the quote
-				continue
+				// Taking the quote for one inside the field would shift every later
+				// field under the wrong name: the line is malformed.
+				return n, false, fmt.Errorf("field %d: quoted field starting at byte %d ends at byte %d with %q after it, not a space", n+1, start, p, line[p+1])
 			}
-			if p+2 < len(line) && line[p+1] == ',' && line[p+2] == '"' {
-				// A list of quoted names, as NLB logs alpn_client_preference_list:
-				// "h2","http/1.1" is one field.
-				bad |= msb
-				next = p + 3
-				d &^= 1<<(b+3) - 1 // the quote opening the next name
-				continue
-			}
-			// Taking the quote for one inside the field would shift every later
-			// field under the wrong name: the line is malformed.
-			return n, false, fmt.Errorf("field %d: quoted field starting at byte %d ends at byte %d with %q after it, not a space", n+1, start, p, line[p+1])
 		}
 	}
 	if quoted {
