@@ -279,16 +279,20 @@ func (e *Encoder) splitURL(u []byte) {
 	r := &e.rec
 	rest := u
 	n := 0
-	for n < len(u) && isSchemeByte(u[n]) {
+	for n < len(u) && schemeBytes[u[n]] {
 		n++
 	}
 	if n > 0 && len(u) >= n+3 && u[n] == ':' && u[n+1] == '/' && u[n+2] == '/' {
 		r.scheme = u[:n]
 		rest = u[n+3:]
 		// One pass over the authority: where it ends, and its last '@', ':' and ']'.
+		// A table lookup skips the other bytes: a switch per byte mispredicted.
 		end, at, colon, bracket := len(rest), -1, -1, -1
 	authority:
 		for k, c := range rest {
+			if !authorityBytes[c] {
+				continue
+			}
 			switch c {
 			case '/', '?', '#':
 				end = k
@@ -353,6 +357,18 @@ func extension(path []byte) []byte {
 func isSchemeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
+
+// schemeBytes[c] is isSchemeByte(c); authorityBytes marks the bytes splitURL looks for
+// in an authority.
+var schemeBytes, authorityBytes = func() (s, a [256]bool) {
+	for c := range 256 {
+		s[c] = isSchemeByte(byte(c))
+	}
+	for _, c := range "/?#@:]" {
+		a[c] = true
+	}
+	return s, a
+}()
 
 // tlsVersion maps TLSv1.2 (ELB/ALB) and tlsv12 (NLB) to ECS tls.version and version_protocol.
 func tlsVersion(p []byte) (version, protocol string) {

@@ -60,3 +60,22 @@ func BenchmarkTokenize(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSplitURL is url.* splitting alone, over the URLs of generated ALB lines.
+func BenchmarkSplitURL(b *testing.B) {
+	e := NewEncoder(Source{Bucket: "logs", Key: "k"})
+	var urls [][]byte
+	for _, l := range genLines(b, "alb", 1024) {
+		e.rec = record{}
+		if err := e.parse(l); err != nil {
+			b.Fatal(err)
+		}
+		urls = append(urls, e.rec.url)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.splitURL(urls[i&1023])
+		i++
+	}
+}
