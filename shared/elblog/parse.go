@@ -484,7 +484,7 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	r.certSubject = field(f, 7)
 	if v := field(f, 8); v != nil {
 		var ok bool
-		if r.notBefore, r.notAfter, ok = certValidity(v); !ok {
+		if r.notBefore, r.notAfter, ok = certValidity(v, &e.times); !ok {
 			return fieldError(r.format, "leaf_client_cert_validity", v, "want NotBefore=<time>;NotAfter=<time>")
 		}
 	}
@@ -502,7 +502,7 @@ func (e *Encoder) parseConn(f [][]byte) error {
 // certValidity splits NotBefore=2023-08-16T20:24:41Z;NotAfter=2024-08-15T20:24:41Z: each
 // ;-separated part must be key=time, and the two keys' times are returned. Split by hand:
 // bytes.SplitSeq and Cut cost more than the rest of the field's parsing.
-func certValidity(v []byte) (notBefore, notAfter []byte, ok bool) {
+func certValidity(v []byte, times *timeCache) (notBefore, notAfter []byte, ok bool) {
 	for rest := v; ; {
 		part := rest
 		semi := bytes.IndexByte(rest, ';')
@@ -513,7 +513,7 @@ func certValidity(v []byte) (notBefore, notAfter []byte, ok bool) {
 		if eq := bytes.IndexByte(part, '='); eq >= 0 {
 			k, val = part[:eq], part[eq+1:]
 		}
-		if _, ok := parseTime(val); !ok {
+		if _, ok := times.parse(val); !ok {
 			return nil, nil, false
 		}
 		switch string(k) {

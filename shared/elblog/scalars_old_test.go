@@ -107,7 +107,7 @@ func checkScalars(t *testing.T, s string) {
 	if got, want := fmt.Sprintf("%q %q %v", ip, port, err), fmt.Sprintf("%q %q %v", wip, wport, werr); got != want {
 		t.Fatalf("hostPort(%q) = %s, old %s", s, got, want)
 	}
-	nb, na, ok := certValidity(b)
+	nb, na, ok := certValidity(b, &timeCache{})
 	wnb, wna, wok := certValidityOld(b)
 	if got, want := fmt.Sprintf("%q %q %v", nb, na, ok), fmt.Sprintf("%q %q %v", wnb, wna, wok); got != want {
 		t.Fatalf("certValidity(%q) = %s, old %s", s, got, want)
