@@ -79,3 +79,25 @@ func BenchmarkSplitURL(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkHostPort is client:port and backend:port checking alone, over the values of
+// generated ALB lines ("-" included, as logged).
+func BenchmarkHostPort(b *testing.B) {
+	e := NewEncoder(Source{Bucket: "logs", Key: "k"})
+	var vs [][]byte
+	for _, l := range genLines(b, "alb", 512) {
+		n, _, err := tokenize(l, e.fields[:])
+		if err != nil || n < 5 {
+			b.Fatalf("generated line: %d fields, %v", n, err)
+		}
+		vs = append(vs, e.fields[3], e.fields[4])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := e.hostPort("client:port", vs[i&1023]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
