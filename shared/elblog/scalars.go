@@ -76,7 +76,7 @@ func isPort(b []byte) bool {
 
 // isIP accepts dotted-quad IPv4 and the characters of IPv6, so that Elasticsearch's ip
 // fields never reject a document (and lose it) for a malformed address. IPv4 is tried
-// first, byte by byte; only a line that breaks it with a ':' is checked as IPv6.
+// first; only an address that breaks it with a ':' is checked as IPv6.
 func isIP(b []byte) bool {
 	if len(b) == 0 || len(b) > 45 {
 		return false

@@ -15,11 +15,11 @@ import (
 // non-ASCII bytes, and no quotes but the ones delimiting quoted fields.
 //
 // It reads the line once, 64 bytes at a time: a block yields a bitmap of its spaces,
-// quotes and bytes to escape (and a few others), and the bitmap's bits are then taken in
-// order by a small state machine (in an unquoted field or in a quoted one). Backslashes
-// are looked for apart, with one bytes.IndexByte over the line.
-// Nothing restarts per field: fields average ~20 bytes, and a scan per field spent its
-// time starting up and mispredicting where it would stop.
+// quotes and bytes to escape (and a few others), whose bits are then taken in order by
+// one loop while in an unquoted field and another while in a quoted one. Backslashes are
+// looked for apart, with one bytes.IndexByte over the line. Nothing restarts per field:
+// fields average ~20 bytes, and a scan per field spent its time starting up and
+// mispredicting where it would stop.
 func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 	var bad uint64  // a byte's top bit set: something needs escaping
 	start := 0      // where the current field starts (its opening quote if quoted)
@@ -147,9 +147,6 @@ func block(b *[64]byte) uint64 {
 func flags(x uint64) uint64 {
 	return (x | (x - lsb*0x23)) & msb
 }
-
-// low7 has the low 7 bits of every byte set.
-const low7 = lsb * 0x7f
 
 // padding fills a line's last block past its end: 'a' is neither a delimiter nor a byte
 // that needs escaping.
