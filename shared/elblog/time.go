@@ -13,28 +13,38 @@ func parseTime(b []byte) (int64, bool) {
 	return parseSeconds(minute, b[16:])
 }
 
-// timeCache parses times like parseTime, remembering the last minute it validated:
-// lines come in time order, so most share theirs with the line before, and only the
-// seconds are left to read.
+// timeCache parses times like parseTime, remembering the last few minutes it
+// validated: lines come in time order, so most share theirs with a line before, and only
+// the seconds are left to read. A few, not one: a line's other times (NLB's
+// tls_connection_creation_time, ALB's request_creation_time, a client certificate's
+// NotBefore and NotAfter) fall in other minutes, and one slot made them evict the line's.
 type timeCache struct {
-	prefix [16]byte // YYYY-MM-DDTHH:MM
-	minute int64    // its Unix seconds
-	ok     bool
+	prefix [timeSlots][16]byte // YYYY-MM-DDTHH:MM
+	minute [timeSlots]int64    // its Unix seconds
+	used   int                 // slots filled
+	next   int                 // the slot to fill next (round robin)
 }
+
+const timeSlots = 4
 
 func (c *timeCache) parse(b []byte) (int64, bool) {
 	if len(b) < 19 {
 		return 0, false
 	}
-	if !c.ok || string(b[:16]) != string(c.prefix[:]) {
-		minute, ok := parseMinute(b[:16])
-		if !ok {
-			return 0, false
+	p := [16]byte(b[:16])
+	for i := range c.used {
+		if c.prefix[i] == p {
+			return parseSeconds(c.minute[i], b[16:])
 		}
-		copy(c.prefix[:], b)
-		c.minute, c.ok = minute, true
 	}
-	return parseSeconds(c.minute, b[16:])
+	minute, ok := parseMinute(b[:16])
+	if !ok {
+		return 0, false
+	}
+	i := c.next
+	c.prefix[i], c.minute[i] = p, minute
+	c.next, c.used = (i+1)%timeSlots, max(c.used, i+1)
+	return parseSeconds(minute, b[16:])
 }
 
 // parseMinute parses YYYY-MM-DDTHH:MM into Unix seconds.

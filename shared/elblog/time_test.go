@@ -1,6 +1,7 @@
 package elblog
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -46,4 +47,23 @@ func FuzzTimeCache(f *testing.F) {
 	f.Add("2024-05-01T00:00:00.000554Z", "2024-05-01T00:00:01Z")
 	f.Add("2024-05-01T00:00:00Z", "2024-05-01T00:00:6Z")
 	f.Fuzz(func(t *testing.T, a, b string) { checkTimeCache(t, a, b) })
+}
+
+// More minutes than the cache has slots, in an order that evicts and refills each, and
+// bad times among them: every answer is parseTime's.
+func TestTimeCacheSlots(t *testing.T) {
+	var times []string
+	for m := range timeSlots + 3 {
+		times = append(times, fmt.Sprintf("2024-05-01T00:%02d:07.5Z", m), fmt.Sprintf("2024-05-01T00:%02d:61Z", m))
+	}
+	times = append(times, "2024-02-30T00:00:00Z", "2024-05-01T00:00")
+	var c timeCache
+	for i := range 500 {
+		s := times[(i*7+i/len(times))%len(times)]
+		got, ok := c.parse([]byte(s))
+		want, wantOK := parseTime([]byte(s))
+		if got != want || ok != wantOK {
+			t.Fatalf("step %d: cached parse(%q) = %d, %v; parseTime = %d, %v", i, s, got, ok, want, wantOK)
+		}
+	}
 }

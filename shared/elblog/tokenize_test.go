@@ -2,7 +2,12 @@ package elblog
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/logferry/logferry/shared/elblog/loggen"
 )
 
 // plainRef is the definition tokenize's one-pass answer must match: no byte that JSON
@@ -60,6 +65,7 @@ func checkTokenize(t *testing.T, line []byte) {
 	t.Helper()
 	var f [maxFields][]byte
 	n, plain, err := tokenize(line, f[:])
+	checkTokenizeOld(t, line, f[:], n, plain, err)
 	want, quoted, ok := tokenizeRef(line)
 	if ok != (err == nil) {
 		t.Fatalf("%q: error %v, reference ok=%v", line, err, ok)
@@ -87,13 +93,85 @@ func TestTokenize(t *testing.T) {
 		`h2 2024-05-01T00:00:00.000554Z app/x/1 1.2.3.4:5 - -1 -1 -1 200 - 0 0 "GET http://a/b?c HTTP/1.1" "ua \"q\"" - -`,
 		`https 2024-05-01T00:00:00Z a "GET / HTTP/1.1" "Mozilla/5.0 (X11; Linux x86_64)" c "d" "e,f" "-"`,
 		"0123456789abcdef\"0123456789 \"abcdef\x00",
+		`"a"x`, `"a",`, `"a","`, `"a",""`, `"a",""," b`, `"\"`, `"\\" x`, `"a\""`, `"" `, `""`, `"`, `  `, `a"`, `a" b"`,
+		`12345678 "1234567" 123456 "12345678901234567890123456789012" x`, `1234567"`, `1234567 "`, `123456 ""`,
+		`"tls 2 2024" "h2","http/1.1","h3" end`, "\xc3\xa9\"abc\" d", "\x1f2345678\"a\"",
 	} {
 		checkTokenize(t, []byte(l))
 	}
 }
 
+// Delimiters at every offset around tokenize's 64-byte block edges, and the non-ASCII
+// bytes its delimiter test lets through (0xa0, 0xa2) to be told apart by reading them.
+func TestTokenizeBlockEdges(t *testing.T) {
+	for _, tail := range []string{` "b c" d`, ` "b" `, ` "h2","x" y`, ` "a\"b" c`, ` x"y z`, ` "a"b c`, ` "a",`, ` "ab`, "\xa0\xa2 \"\xa2\xa0\" \xa0"} {
+		for k := 50; k < 136; k++ {
+			checkTokenize(t, []byte(strings.Repeat("a", k)+tail))
+			checkTokenize(t, []byte(strings.Repeat(`"`+strings.Repeat("-", k%9)+`" `, k/8)+tail))
+		}
+	}
+}
+
+// Random lines over the bytes tokenize treats specially (and their neighbours), more
+// of them than the fuzzer reaches in a minute on a busy machine.
+func TestTokenizeRandom(t *testing.T) {
+	const alphabet = " \"\\,a#!\x00\x1f\x7f\xa0\xa2\xc3"
+	rng := rand.New(rand.NewPCG(9, 9))
+	line := make([]byte, 0, 200)
+	for range 100_000 {
+		line = line[:0]
+		for range rng.IntN(200) {
+			if rng.IntN(4) == 0 {
+				line = append(line, alphabet[rng.IntN(len(alphabet))])
+			} else {
+				line = append(line, "a \""[rng.IntN(3)])
+			}
+		}
+		checkTokenize(t, line)
+	}
+}
+
+// Generated lines of every format split as the old tokenize split them.
+func TestTokenizeGenerated(t *testing.T) {
+	for _, format := range loggen.Formats {
+		for _, l := range genLines(t, format, 500) {
+			checkTokenize(t, l)
+		}
+	}
+}
+
 func FuzzTokenize(f *testing.F) {
+	for _, format := range loggen.Formats {
+		for _, l := range genLines(f, format, 5) {
+			f.Add(string(l))
+		}
+	}
 	f.Add(`a "b c" d`)
 	f.Add(`"a\"b" "c"d e" \x01`)
 	f.Fuzz(func(t *testing.T, line string) { checkTokenize(t, []byte(line)) })
+}
+
+// checkTokenizeOld compares tokenize's answer with tokenizeOld's, error messages included
+// (they are in the golden files). A short f too: fields past it are counted, not stored.
+func checkTokenizeOld(t *testing.T, line []byte, f [][]byte, n int, plain bool, err error) {
+	t.Helper()
+	var g [maxFields][]byte
+	wn, wplain, werr := tokenizeOld(line, g[:])
+	if fmt.Sprint(err) != fmt.Sprint(werr) || n != wn || plain != wplain {
+		t.Fatalf("%q: tokenize = %d, %v, %v; old = %d, %v, %v", line, n, plain, err, wn, wplain, werr)
+	}
+	for i := range min(n, maxFields) {
+		if !bytes.Equal(f[i], g[i]) {
+			t.Fatalf("%q: field %d = %q, old %q", line, i, f[i], g[i])
+		}
+	}
+	var short [3][]byte
+	if sn, _, _ := tokenize(line, short[:]); sn != n {
+		t.Fatalf("%q: %d fields with room for 3, %d with room for %d", line, sn, n, maxFields)
+	}
+	for i := range min(n, len(short)) {
+		if !bytes.Equal(short[i], g[i]) {
+			t.Fatalf("%q: field %d = %q with room for 3, old %q", line, i, short[i], g[i])
+		}
+	}
 }
