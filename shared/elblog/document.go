@@ -384,15 +384,15 @@ func (e *Encoder) tls(b []byte) []byte {
 		b = append(b, '"')
 	}
 	if r.format == formatConn {
-		b, c := open(b, `,"client":`)
-		b, x := open(b, `,"x509":`)
+		var c, x mark // declared here: b, c := open(…) in this block would shadow b
+		b, c = open(b, `,"client":`)
+		b, x = open(b, `,"x509":`)
 		b = e.sIn(b, `,"subject":{"distinguished_name":"`, r.certSubject, "}")
 		b = e.s(b, `,"serial_number":"`, r.serialNum)
 		b = e.s(b, `,"not_before":"`, r.notBefore)
 		b = e.s(b, `,"not_after":"`, r.notAfter)
 		b = shut(b, x)
 		b = shut(b, c)
-		return shut(b, m)
 	}
 	return shut(b, m)
 }

@@ -1,23 +1,12 @@
 package elblog
 
-// parseTime parses the log's UTC time, YYYY-MM-DDTHH:MM:SS[.fraction][Z], into Unix
-// nanoseconds. Hand-written because time.Parse is a large share of a line's budget.
-func parseTime(b []byte) (int64, bool) {
-	if len(b) < 19 {
-		return 0, false
-	}
-	minute, ok := parseMinute(b[:16])
-	if !ok {
-		return 0, false
-	}
-	return parseSeconds(minute, b[16:])
-}
-
-// timeCache parses times like parseTime, remembering the last few minutes it
-// validated: lines come in time order, so most share theirs with a line before, and only
-// the seconds are left to read. A few, not one: a line's other times (NLB's
-// tls_connection_creation_time, ALB's request_creation_time, a client certificate's
-// NotBefore and NotAfter) fall in other minutes, and one slot made them evict the line's.
+// timeCache parses the log's UTC time, YYYY-MM-DDTHH:MM:SS[.fraction][Z], into Unix
+// nanoseconds (hand-written: time.Parse is a large share of a line's budget),
+// remembering the last few minutes it validated: lines come in time order, so most share
+// theirs with a line before, and only the seconds are left to read. A few, not one: a
+// line's other times (NLB's tls_connection_creation_time, ALB's request_creation_time, a
+// client certificate's NotBefore and NotAfter) fall in other minutes, and one slot made
+// them evict the line's.
 type timeCache struct {
 	prefix [timeSlots][16]byte // YYYY-MM-DDTHH:MM
 	minute [timeSlots]int64    // its Unix seconds

@@ -67,3 +67,16 @@ func TestTimeCacheSlots(t *testing.T) {
 		}
 	}
 }
+
+// parseTime is timeCache.parse without the cache: the reference the tests hold the
+// cache to (production code only parses through a timeCache).
+func parseTime(b []byte) (int64, bool) {
+	if len(b) < 19 {
+		return 0, false
+	}
+	minute, ok := parseMinute(b[:16])
+	if !ok {
+		return 0, false
+	}
+	return parseSeconds(minute, b[16:])
+}
