@@ -10,8 +10,7 @@ import (
 	"io"
 	"runtime"
 
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
+	"github.com/logferry/logferry/shared/gunzip"
 )
 
 // DefaultMaxLineBytes is the default Options.MaxLineBytes.
@@ -61,7 +60,7 @@ func (e *LineTooLongError) Error() string {
 // Reader returns the lines of a stream. It is not safe for concurrent use.
 type Reader struct {
 	src   io.Reader // decompressed bytes
-	gz    *gzip.Reader
+	gz    *gunzip.Reader
 	async *asyncReader // non-nil with Options.Concurrent on gzip input
 	raw   *countingReader
 	bufr  *bufio.Reader
@@ -77,7 +76,8 @@ type Reader struct {
 var gzipMagic = []byte{0x1f, 0x8b}
 
 // NewReader wraps r; if r starts with the gzip magic bytes it is decompressed (all
-// members). The error is non-nil only when r's gzip header cannot be read.
+// members, and zero bytes after the last taken for padding, as `gzip -d` does). The error
+// is non-nil only when r's gzip header cannot be read.
 func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if opts.MaxLineBytes <= 0 {
 		opts.MaxLineBytes = DefaultMaxLineBytes
@@ -95,15 +95,13 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	lr.src = lr.bufr
 	magic, _ := lr.bufr.Peek(2) // a short or failing peek means "not gzip"; Next reports read errors
 	if bytes.Equal(magic, gzipMagic) {
-		gz, err := gzip.NewReader(lr.bufr)
+		gz, err := gunzip.NewReader(lr.bufr)
 		if err != nil {
-			return nil, lr.gzipError(err)
+			return nil, lr.headerError(err)
 		}
-		gz.Multistream(false) // members are read one by one: see members
-		m := &members{gz: gz, in: lr.bufr}
-		lr.gz, lr.src = gz, m
+		lr.gz, lr.src = gz, gz
 		if opts.Concurrent && runtime.GOMAXPROCS(0) > 1 {
-			lr.async = newAsyncReader(m)
+			lr.async = newAsyncReader(gz)
 			lr.src = lr.async
 		}
 	}
@@ -244,18 +242,26 @@ func (r *Reader) readError(err error) error {
 // gzipError names what broke and where, since "unexpected EOF" alone does not
 // tell an operator whether the object was cut short or is corrupt.
 func (r *Reader) gzipError(err error) error {
-	at := r.raw.n - int64(r.bufr.Buffered())
+	return r.describe(err, r.gz.InputOffset())
+}
+
+// headerError is gzipError for the first header, before there is a gunzip.Reader.
+func (r *Reader) headerError(err error) error {
+	return r.describe(err, r.raw.n-int64(r.bufr.Buffered()))
+}
+
+func (r *Reader) describe(err error, at int64) error {
 	dec := r.off + int64(r.end-r.start)
-	var corrupt flate.CorruptInputError
+	var corrupt *gunzip.CorruptError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return damaged{fmt.Errorf("gzip stream truncated: input ends after %d compressed bytes (%d bytes decompressed): %w", at, dec, err)}
-	case errors.Is(err, gzip.ErrChecksum):
+		return damaged{fmt.Errorf("gzip stream truncated: input ends after %d compressed bytes (%d bytes decompressed): %w", r.raw.n, dec, err)}
+	case errors.Is(err, gunzip.ErrChecksum):
 		return damaged{fmt.Errorf("gzip stream corrupt: checksum mismatch at compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
-	case errors.Is(err, gzip.ErrHeader):
+	case errors.Is(err, gunzip.ErrHeader):
 		return damaged{fmt.Errorf("gzip stream corrupt: invalid member header at compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
 	case errors.As(err, &corrupt):
-		return damaged{fmt.Errorf("gzip stream corrupt: bad deflate data near compressed byte %d (%d bytes decompressed): %w", at, dec, err)}
+		return damaged{fmt.Errorf("gzip stream corrupt (%d bytes decompressed): %w", dec, err)}
 	default:
 		return fmt.Errorf("reading gzip input at compressed byte %d (%d bytes decompressed): %w", at, dec, err)
 	}
@@ -270,42 +276,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// members reads every member of a gzip stream, and takes trailing zero bytes after the
-// last one for the end, as `gzip -d` does (tape and block-device copies pad objects with
-// zeros); anything else after a member must be another member.
-type members struct {
-	gz *gzip.Reader
-	in *bufio.Reader
-}
-
-func (m *members) Read(p []byte) (int, error) {
-	n, err := m.gz.Read(p)
-	if err != io.EOF {
-		return n, err
-	}
-	next, _ := m.in.Peek(1)
-	switch {
-	case len(next) == 0:
-		return n, io.EOF
-	case next[0] == 0:
-		for {
-			b, err := m.in.ReadByte()
-			if err == io.EOF {
-				return n, io.EOF // zeros to the end: padding
-			}
-			if err != nil {
-				return n, err
-			}
-			if b != 0 {
-				return n, gzip.ErrHeader // something after the padding: not a gzip member
-			}
-		}
-	}
-	if err := m.gz.Reset(m.in); err != nil {
-		return n, err
-	}
-	m.gz.Multistream(false)
-	return n, nil
 }
