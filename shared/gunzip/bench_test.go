@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdgzip "compress/gzip"
 	"io"
+	"os"
 	"sync"
 	"testing"
 
@@ -61,4 +62,26 @@ func BenchmarkDecompress(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestDecompressFile decompresses $GUNZIP_BENCH_FILE once, for instruction counts of a
+// fixed amount of work (scripts/bench-instructions.sh); it is skipped without it.
+func TestDecompressFile(t *testing.T) {
+	name := os.Getenv("GUNZIP_BENCH_FILE")
+	if name == "" {
+		t.Skip("GUNZIP_BENCH_FILE not set")
+	}
+	compressed, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := NewReader(bytes.NewReader(compressed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{z}, make([]byte, 128<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d bytes", name, n)
 }

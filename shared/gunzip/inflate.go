@@ -290,7 +290,7 @@ func (d *decoder) dynamicHeader() error {
 		}
 		clLens[codeLengthOrder[i]] = uint8(v)
 	}
-	var clTable [litTableSize]uint32 // only its first 1<<clBits entries are used
+	var clTable [1 << clBits]uint32
 	if !build(clTable[:], clBits, clLens[:], clEntries[:]) {
 		return d.corrupt("invalid code length code")
 	}

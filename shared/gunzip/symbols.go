@@ -110,7 +110,21 @@ func (d *decoder) huffman() (done bool, err error) {
 			}
 			return false, d.corrupt("distance reaches back before the start of the output")
 		}
-		op = copyMatch(out, op, distance, length)
+		if distance < 8 {
+			op = copyMatch(out, op, distance, length)
+			continue
+		}
+		// The usual match, inline: 8 bytes at a time (see copyMatch).
+		src, end := op-distance, op+length
+		for {
+			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+			op += 8
+			src += 8
+			if op >= end {
+				break
+			}
+		}
+		op = end
 	}
 }
 
