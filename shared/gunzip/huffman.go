@@ -1,5 +1,7 @@
 package gunzip
 
+import "math/bits"
+
 // Decoding tables. A code is decoded with one lookup of the stream's next tableBits bits
 // (deflate packs codes starting at their first bit, so the table is indexed by the bits
 // as they arrive, least significant first) and, for codes longer than tableBits, a second
@@ -101,7 +103,7 @@ func init() {
 // than a single one-bit code (the rule of zlib and Go's compress/flate). A code with no
 // symbols at all builds a table on which every lookup is invalid, so that a block without
 // distance codes is corrupt only if it uses one.
-func build(table []uint32, bits uint, lens []uint8, ents []uint32) bool {
+func build(table []uint32, tableBits uint, lens []uint8, ents []uint32) bool {
 	var count [16]int
 	for _, l := range lens {
 		count[l]++
@@ -111,7 +113,7 @@ func build(table []uint32, bits uint, lens []uint8, ents []uint32) bool {
 	for maxLen > 0 && count[maxLen] == 0 {
 		maxLen--
 	}
-	main := table[:1<<bits]
+	main := table[:1<<tableBits]
 	if maxLen == 0 {
 		for i := range main {
 			main[i] = badFlag
@@ -144,63 +146,53 @@ func build(table []uint32, bits uint, lens []uint8, ents []uint32) bool {
 	// First pass: short codes straight into the main table, and for each prefix of long
 	// codes the longest code under it, which sizes its subtable.
 	var longest [1 << litBits]uint8
-	hasLong := false
+	var prefixes [288]uint16 // prefixes with long codes, in the order first seen
+	np := 0
 	var codes [288]uint16 // reversed codes, kept for the second pass
 	for s, l := range lens {
 		if l == 0 {
 			continue
 		}
-		r := reverse(uint16(next[l]), uint(l))
+		// Deflate sends codes most significant bit first, into a stream read least
+		// significant bit first: the table is indexed by the code reversed.
+		r := bits.Reverse16(uint16(next[l])) >> (16 - l)
 		next[l]++
 		codes[s] = r
-		if uint(l) <= bits {
+		if uint(l) <= tableBits {
 			e := ents[s] | uint32(l)
 			for k := int(r); k < len(main); k += 1 << l {
 				main[k] = e
 			}
 			continue
 		}
-		p := r & (1<<bits - 1)
-		longest[p] = max(longest[p], l)
-		hasLong = true
-	}
-	if !hasLong {
-		return true
-	}
-	start := 1 << bits
-	for p := range main {
-		if l := longest[p]; l != 0 {
-			sub := uint32(uint(l) - bits)
-			main[p] = subFlag | uint32(start)<<16 | sub<<8
-			start += 1 << sub
+		p := r & (1<<tableBits - 1)
+		if longest[p] == 0 {
+			prefixes[np] = p
+			np++
 		}
+		longest[p] = max(longest[p], l)
+	}
+	start := 1 << tableBits
+	for _, p := range prefixes[:np] {
+		sub := uint32(uint(longest[p]) - tableBits)
+		main[p] = subFlag | uint32(start)<<16 | sub<<8
+		start += 1 << sub
 	}
 	if start > len(table) {
 		return false // cannot happen for a complete code (see litTableSize)
 	}
 	for s, l := range lens {
-		if uint(l) <= bits {
+		if uint(l) <= tableBits {
 			continue
 		}
 		r := codes[s]
-		ptr := main[r&(1<<bits-1)]
+		ptr := main[r&(1<<tableBits-1)]
 		base := int(ptr >> 16)
 		size := 1 << (ptr >> 8 & 15)
 		e := ents[s] | uint32(l)
-		for k := int(r >> bits); k < size; k += 1 << (uint(l) - bits) {
+		for k := int(r >> tableBits); k < size; k += 1 << (uint(l) - tableBits) {
 			table[base+k] = e
 		}
 	}
 	return true
-}
-
-// reverse returns the n low bits of c in reverse order: deflate sends Huffman codes
-// most significant bit first, into a stream read least significant bit first.
-func reverse(c uint16, n uint) uint16 {
-	var r uint16
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
 }

@@ -127,7 +127,7 @@ func (d *decoder) moreInput() error {
 // as needed; past the end of the input it adds zero bytes, counted in overread.
 func (d *decoder) fill() error {
 	d.bitbuf &= 1<<d.bitsleft - 1 // drop the look-ahead: it is added back from in[ip:]
-	for d.bitsleft < 56 { // and so at most 63: the fast refill shifts by bitsleft
+	for d.bitsleft < 56 {         // and so at most 63: the fast refill shifts by bitsleft
 		switch {
 		case d.ip < d.iend:
 			d.bitbuf |= uint64(d.in[d.ip]) << d.bitsleft
