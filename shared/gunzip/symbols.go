@@ -1,9 +1,6 @@
 package gunzip
 
-import (
-	"encoding/binary"
-	"io"
-)
+import "io"
 
 // huffman decodes the symbols of a Huffman block until the block ends (done), the output
 // round is full, or an error.
@@ -39,7 +36,7 @@ func (d *decoder) huffman() (done bool, err error) {
 			continue
 		}
 
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+		bitbuf |= load64(in, ip) << (bitsleft & 63)
 		ip += int((63 - bitsleft) >> 3)
 		bitsleft |= 56
 
@@ -75,7 +72,7 @@ func (d *decoder) huffman() (done bool, err error) {
 			}
 			// e was looked up with at least 26 bits left, so it is whole; top the
 			// buffer up for its extra bits and a distance.
-			bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+			bitbuf |= load64(in, ip) << (bitsleft & 63)
 			ip += int((63 - bitsleft) >> 3)
 			bitsleft |= 56
 		}
@@ -117,7 +114,7 @@ func (d *decoder) huffman() (done bool, err error) {
 		// The usual match, inline: 8 bytes at a time (see copyMatch).
 		src, end := op-distance, op+length
 		for {
-			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+			store64(out, op, load64(out, src))
 			op += 8
 			src += 8
 			if op >= end {
@@ -198,14 +195,14 @@ func copyMatch(out []byte, op, distance, length int) int {
 		// Each 8-byte load reads only bytes already written, even when the match
 		// overlaps itself, because they lie at least 8 bytes back.
 		for op < end {
-			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+			store64(out, op, load64(out, src))
 			op += 8
 			src += 8
 		}
 	case distance == 1:
 		v := uint64(out[src]) * 0x0101010101010101
 		for op < end {
-			binary.LittleEndian.PutUint64(out[op:], v)
+			store64(out, op, v)
 			op += 8
 		}
 	default:

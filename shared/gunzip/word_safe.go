@@ -1,0 +1,11 @@
+//go:build !amd64 && !arm64
+
+package gunzip
+
+import "encoding/binary"
+
+// Portable versions of word_unsafe.go's: the same results, with bounds checks.
+
+func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+func store64(b []byte, i int, v uint64) { binary.LittleEndian.PutUint64(b[i:], v) }
