@@ -14,8 +14,9 @@ const (
 	// round has been read, its last 32 KiB move to the front, so a round is ~224 KiB.
 	outSize = 256 << 10
 	// An iteration of the fast loop may write this far past the limit it was started
-	// under: two literals and a match, whose 8-byte copies overrun its end by up to 7.
-	outSlack = 2 + maxMatch + 8 + 1
+	// under: two pairs of literals (each written as 2 bytes) and a match, whose 8-byte
+	// copies overrun its end by up to 7.
+	outSlack = 4 + maxMatch + 8 + 1
 
 	inSize    = 64 << 10
 	inKeep    = 8  // bytes kept before ip when input is compacted: the bit buffer may hold them
@@ -258,6 +259,7 @@ func (d *decoder) blockHeader() error {
 		if err := d.dynamicHeader(); err != nil {
 			return err
 		}
+		pairLiterals(&d.lit)
 		d.litp, d.distp = &d.lit, &d.dist
 		d.state = stateHuffman
 	default:

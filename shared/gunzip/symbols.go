@@ -47,8 +47,8 @@ func (d *decoder) huffman() (done bool, err error) {
 		if e&litFlag != 0 {
 			bitbuf >>= e & 15
 			bitsleft -= uint(e & 15)
-			out[op] = byte(e >> 16)
-			op++
+			store16(out, op, uint16(e>>16))
+			op += 1 + int(e>>11&1)
 			e = lit[bitbuf&(1<<litBits-1)]
 			if e&subFlag != 0 {
 				e = lit[(e>>16+uint32(bitbuf>>litBits)&(1<<(e>>8&15)-1))&(litTableSize-1)]
@@ -56,8 +56,8 @@ func (d *decoder) huffman() (done bool, err error) {
 			if e&litFlag != 0 {
 				bitbuf >>= e & 15
 				bitsleft -= uint(e & 15)
-				out[op] = byte(e >> 16)
-				op++
+				store16(out, op, uint16(e>>16))
+				op += 1 + int(e>>11&1)
 				e = lit[bitbuf&(1<<litBits-1)]
 				if e&subFlag != 0 {
 					e = lit[(e>>16+uint32(bitbuf>>litBits)&(1<<(e>>8&15)-1))&(litTableSize-1)]
@@ -65,8 +65,8 @@ func (d *decoder) huffman() (done bool, err error) {
 				if e&litFlag != 0 {
 					bitbuf >>= e & 15
 					bitsleft -= uint(e & 15)
-					out[op] = byte(e >> 16)
-					op++
+					store16(out, op, uint16(e>>16))
+					op += 1 + int(e>>11&1)
 					continue
 				}
 			}
@@ -139,6 +139,10 @@ func (d *decoder) symbol() (done bool, err error) {
 	}
 	if e&badFlag != 0 && d.shortOf(15) {
 		return false, io.ErrUnexpectedEOF // the invalid code may be zeros past the end
+	}
+	if e&(litFlag|pairFlag) == litFlag|pairFlag {
+		// One literal at a time here: the second's bits may be zeros past the end.
+		e = e&^(pairFlag|15) | e>>4&15
 	}
 	d.bitbuf >>= e & 15
 	d.bitsleft -= uint(e & 15)
