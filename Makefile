@@ -36,6 +36,7 @@ test: vet fmt-check moto asl-validate test-infra
 	moto=$$($(MAKE) -s moto-up MOTO_DIR=tmp/moto-test | tail -1); \
 	echo "Elasticsearch for the tests: $$url; moto: $$moto"; \
 	ES_URL=$$url MOTO_URL=$$moto $(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -tags gunzip_checked ./shared/gunzip   # its pointer accesses, bounds-checked
 
 # Benchmarks: parse+encode per format, the object→sink path (with and without a mirror),
 # enqueueing a backfill against moto (objects/s), and logferry parse against

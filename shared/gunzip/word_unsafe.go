@@ -1,4 +1,4 @@
-//go:build amd64 || arm64
+//go:build (amd64 || arm64) && !gunzip_checked
 
 package gunzip
 
@@ -7,8 +7,9 @@ import "unsafe"
 // On the little-endian machines logferry runs on (Lambda's x86_64 and arm64), the fast
 // loop loads input and copies matches 8 bytes at a time through pointers: without the
 // bounds checks binary.LittleEndian needs on each subslice, a match copies in a third of
-// the instructions. Callers guarantee i+8 <= len(b) (see the limits in huffman); the
-// tests run these under -race, whose pointer checks catch an access outside b.
+// the instructions. Callers guarantee i+8 <= len(b) (see the limits in huffman);
+// `make test` also runs the package's tests with -tags gunzip_checked, which swaps in
+// word_safe.go's bounds-checked versions, so an access outside b panics there.
 
 func load64(b []byte, i int) uint64 {
 	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
