@@ -148,6 +148,9 @@ func (z *Reader) header() error {
 		return err
 	}
 	flags := b[0]
+	if flags&0xe0 != 0 { // RFC 1952 2.3.1.2: reserved bits set are an error
+		return ErrHeader
+	}
 	hcrc := crc32.Update(0, crc32.IEEETable, []byte{0x1f, 0x8b, 8})
 	hcrc = crc32.Update(hcrc, crc32.IEEETable, b)
 	// skip reads n bytes, or up to and including a zero byte when n < 0.
