@@ -10,12 +10,12 @@ import "io"
 // gives at least 56 bits: enough for up to three literals (15 bits each), or for a
 // length code with its extra bits (20) and a distance code with its extra bits (28).
 func (d *decoder) huffman() (done bool, err error) {
-	in, out := d.in, d.out
+	in, out := memOf(d.in), memOf(d.out)
 	ip, op := d.ip, d.op
 	bitbuf, bitsleft := d.bitbuf, d.bitsleft
 	lit, dist := d.litp, d.distp
 	inLimit := d.iend - fastInput
-	outLimit := len(out) - outSlack
+	outLimit := len(d.out) - outSlack
 	for {
 		if ip > inLimit || op > outLimit {
 			d.ip, d.op, d.bitbuf, d.bitsleft = ip, op, bitbuf, bitsleft
@@ -31,7 +31,7 @@ func (d *decoder) huffman() (done bool, err error) {
 					return done, err
 				}
 			}
-			in, ip, op, bitbuf, bitsleft = d.in, d.ip, d.op, d.bitbuf, d.bitsleft
+			in, ip, op, bitbuf, bitsleft = memOf(d.in), d.ip, d.op, d.bitbuf, d.bitsleft
 			inLimit = d.iend - fastInput
 			continue
 		}
@@ -108,7 +108,7 @@ func (d *decoder) huffman() (done bool, err error) {
 			return false, d.corrupt("distance reaches back before the start of the output")
 		}
 		if distance < 8 {
-			op = copyMatch(out, op, distance, length)
+			op = copyMatch(d.out, op, distance, length)
 			continue
 		}
 		// The usual match, inline: 8 bytes at a time (see copyMatch).
@@ -194,19 +194,20 @@ func (d *decoder) symbol() (done bool, err error) {
 func copyMatch(out []byte, op, distance, length int) int {
 	end := op + length
 	src := op - distance
+	m := memOf(out)
 	switch {
 	case distance >= 8:
 		// Each 8-byte load reads only bytes already written, even when the match
 		// overlaps itself, because they lie at least 8 bytes back.
 		for op < end {
-			store64(out, op, load64(out, src))
+			store64(m, op, load64(m, src))
 			op += 8
 			src += 8
 		}
 	case distance == 1:
 		v := uint64(out[src]) * 0x0101010101010101
 		for op < end {
-			store64(out, op, v)
+			store64(m, op, v)
 			op += 8
 		}
 	default:

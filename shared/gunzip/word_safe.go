@@ -7,8 +7,12 @@ import "encoding/binary"
 // Portable versions of word_unsafe.go's: the same results, with bounds checks (also what
 // the tests use with -tags gunzip_checked, to catch an access outside b).
 
-func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+type mem = []byte
 
-func store64(b []byte, i int, v uint64) { binary.LittleEndian.PutUint64(b[i:], v) }
+func memOf(b []byte) mem { return b }
 
-func store16(b []byte, i int, v uint16) { binary.LittleEndian.PutUint16(b[i:], v) }
+func load64(b mem, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
+
+func store64(b mem, i int, v uint64) { binary.LittleEndian.PutUint64(b[i:], v) }
+
+func store16(b mem, i int, v uint16) { binary.LittleEndian.PutUint16(b[i:], v) }

@@ -11,14 +11,15 @@ import "unsafe"
 // `make test` also runs the package's tests with -tags gunzip_checked, which swaps in
 // word_safe.go's bounds-checked versions, so an access outside b panics there.
 
-func load64(b []byte, i int) uint64 {
-	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
-}
+// mem is where the fast loop reads and writes: a pointer to a slice's first byte here
+// (one register, where a slice takes two in a loop short of them), the slice itself in
+// word_safe.go.
+type mem = unsafe.Pointer
 
-func store64(b []byte, i int, v uint64) {
-	*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)) = v
-}
+func memOf(b []byte) mem { return unsafe.Pointer(unsafe.SliceData(b)) }
 
-func store16(b []byte, i int, v uint16) {
-	*(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)) = v
-}
+func load64(m mem, i int) uint64 { return *(*uint64)(unsafe.Add(m, i)) }
+
+func store64(m mem, i int, v uint64) { *(*uint64)(unsafe.Add(m, i)) = v }
+
+func store16(m mem, i int, v uint16) { *(*uint16)(unsafe.Add(m, i)) = v }
