@@ -3,39 +3,41 @@ package gunzip
 import "io"
 
 // huffman decodes the symbols of a Huffman block until the block ends (done), the output
-// round is full, or an error.
-//
-// The fast loop runs while at least fastInput bytes of input are buffered and the round
-// has room for an iteration's output; it keeps the decoder's state in locals. A refill
-// gives at least 56 bits: enough for up to three literals (15 bits each), or for a
-// length code with its extra bits (20) and a distance code with its extra bits (28).
+// round is full, or an error: in the fast loop while it can, otherwise a symbol at a time
+// on the careful path, or after reading more input.
 func (d *decoder) huffman() (done bool, err error) {
+	outLimit := len(d.out) - outSlack
+	for {
+		switch {
+		case d.op > outLimit:
+			return false, nil
+		case d.ip <= d.iend-fastInput:
+			done, err = d.fast()
+		case !d.eof:
+			err = d.moreInput()
+		default:
+			done, err = d.symbol()
+		}
+		if done || err != nil {
+			return done, err
+		}
+	}
+}
+
+// fast decodes while at least fastInput bytes of input are buffered and the round has
+// room for an iteration's output, with the decoder's state in locals; the loop has no
+// other way out than the end of the block or an error, so that its state can stay in
+// registers. A refill gives at least 56 bits: enough for up to three literals (15 bits
+// each), or for a length code with its extra bits (20) and a distance code with its
+// extra bits (28).
+func (d *decoder) fast() (done bool, err error) {
 	in, out := memOf(d.in), memOf(d.out)
 	ip, op := d.ip, d.op
 	bitbuf, bitsleft := d.bitbuf, d.bitsleft
 	lit, dist := d.litp, d.distp
 	inLimit := d.iend - fastInput
 	outLimit := len(d.out) - outSlack
-	for {
-		if ip > inLimit || op > outLimit {
-			d.ip, d.op, d.bitbuf, d.bitsleft = ip, op, bitbuf, bitsleft
-			switch {
-			case op > outLimit:
-				return false, nil
-			case !d.eof:
-				if err := d.moreInput(); err != nil {
-					return false, err
-				}
-			default:
-				if done, err := d.symbol(); done || err != nil {
-					return done, err
-				}
-			}
-			in, ip, op, bitbuf, bitsleft = memOf(d.in), d.ip, d.op, d.bitbuf, d.bitsleft
-			inLimit = d.iend - fastInput
-			continue
-		}
-
+	for ip <= inLimit && op <= outLimit {
 		bitbuf |= load64(in, ip) << (bitsleft & 63)
 		ip += int((63 - bitsleft) >> 3)
 		bitsleft |= 56
@@ -123,6 +125,8 @@ func (d *decoder) huffman() (done bool, err error) {
 		}
 		op = end
 	}
+	d.ip, d.op, d.bitbuf, d.bitsleft = ip, op, bitbuf, bitsleft
+	return false, nil
 }
 
 // symbol decodes one symbol on the careful path: the bit buffer is filled a byte at a
