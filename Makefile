@@ -45,7 +45,7 @@ test: vet fmt-check moto asl-validate test-infra
 BENCH_COUNT ?= 6
 bench: moto
 	@mkdir -p tmp; set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) \
-	  ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest ./shared/backfill | tee tmp/bench.txt
+	  ./shared/gunzip ./shared/lines ./shared/elblog ./shared/logstash ./shared/ingest ./shared/backfill | tee tmp/bench.txt
 	bash scripts/bench-parse.sh
 
 # The CDK app (infra/, its own Go module so the main module never pulls the CDK).

@@ -1,5 +1,6 @@
 // Package gunzip decompresses gzip streams (RFC 1952), every member in turn, in constant
-// memory (~400 KiB per Reader), about twice as fast as compress/gzip on access logs.
+// memory (~400 KiB per Reader): on access logs about twice as fast as klauspost/compress
+// and three times compress/gzip (BenchmarkDecompress).
 //
 // It exists because decompression was half of the time logferry takes to ship an object:
 // klauspost/compress and compress/gzip read their input a byte at a time through an

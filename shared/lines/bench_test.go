@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
-
-	kgzip "github.com/klauspost/compress/gzip"
 )
 
 // benchInput is ~16 MiB of access-log-like lines, gzip-compressed, so that the
@@ -77,25 +75,7 @@ func BenchmarkReader(b *testing.B) {
 	}
 }
 
-// BenchmarkGunzip compares the two decompressors the Reader could use.
-func BenchmarkGunzip(b *testing.B) {
-	plain, compressed := benchInput(b)
-	buf := make([]byte, 128<<10)
-	b.Run("compress/gzip", func(b *testing.B) {
-		b.SetBytes(int64(len(plain)))
-		for b.Loop() {
-			r, _ := stdgzip.NewReader(bytes.NewReader(compressed))
-			io.CopyBuffer(io.Discard, r, buf)
-		}
-	})
-	b.Run("klauspost/gzip", func(b *testing.B) {
-		b.SetBytes(int64(len(plain)))
-		for b.Loop() {
-			r, _ := kgzip.NewReader(bytes.NewReader(compressed))
-			io.CopyBuffer(io.Discard, r, buf)
-		}
-	})
-}
+// The decompressors themselves are compared in shared/gunzip (BenchmarkDecompress).
 
 // BenchmarkReaderFile reads the object LINES_BENCH_FILE names line by line and nothing
 // more: scripts/bench-parse.sh times it beside gzip -dc as the floor under logferry parse
