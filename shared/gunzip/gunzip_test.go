@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"os/exec"
 	"testing"
 	"testing/iotest"
 
@@ -117,6 +118,29 @@ func TestMatchesOtherDecoders(t *testing.T) {
 			}
 			if !bytes.Equal(got, plain) {
 				t.Errorf("%s/%s: %d bytes out, want %d; first difference at %d", name, c.name, len(got), len(plain), firstDiff(got, plain))
+			}
+		}
+	}
+}
+
+// TestMatchesGNUGzip reads what the gzip program writes (another encoder, and the one
+// behind most .gz files), at its fastest, default and best levels.
+func TestMatchesGNUGzip(t *testing.T) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("no gzip program")
+	}
+	for _, name := range []string{"alb", "conn", "periods", "random"} {
+		plain := samples()[name]
+		for _, level := range []string{"-1", "-6", "-9"} {
+			cmd := exec.Command("gzip", "-c", "-n", level)
+			cmd.Stdin = bytes.NewReader(plain)
+			comp, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("gzip %s: %v", level, err)
+			}
+			got, err := readAll(bytes.NewReader(comp))
+			if err != nil || !bytes.Equal(got, plain) {
+				t.Errorf("%s/gzip %s: %d bytes, %v; want %d bytes", name, level, len(got), err, len(plain))
 			}
 		}
 	}
