@@ -182,6 +182,31 @@ func TestReadShapes(t *testing.T) {
 	}
 }
 
+// TestSourceError: a read error of the input comes back as it is, after the bytes that
+// could be decoded from what was read before it.
+func TestSourceError(t *testing.T) {
+	plain := samples()["alb"][:200<<10]
+	comp := gz(stdLevel(6), plain)
+	boom := errors.New("connection reset")
+	for _, at := range []int{5, 20, 1000, len(comp) / 2, len(comp) - 3} {
+		src := io.MultiReader(bytes.NewReader(comp[:at]), iotest.ErrReader(boom))
+		z, err := NewReader(src)
+		if at < 10 {
+			if !errors.Is(err, boom) {
+				t.Errorf("error at %d, in the header: %v, want %v", at, err, boom)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(z)
+		if !errors.Is(err, boom) || !bytes.HasPrefix(plain, got) {
+			t.Errorf("error at %d: %d bytes, %v; want a prefix of the original, then %v", at, len(got), err, boom)
+		}
+	}
+}
+
 func TestMembersAndPadding(t *testing.T) {
 	a, b := []byte("first member\n"), samples()["conn"][:100<<10]
 	two := append(gz(stdLevel(6), a), gz(kLevel(9), b)...)
