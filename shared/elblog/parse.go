@@ -432,8 +432,8 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 		if bytes.IndexByte(d, '%') >= 0 { // most names need no decoding, nor a copy
 			e.scratch = percentDecode(e.scratch[:0], d)
 			r.domainName = e.scratch
-			if len(e.scratch) != len(d) {
-				e.plain = false // decoding may have produced bytes that need escaping
+			if len(e.scratch) != len(d) && !plainText(e.scratch) {
+				e.plain = false // decoding produced bytes that need escaping
 			}
 		}
 	}

@@ -5,14 +5,17 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // tokenize splits line into space-separated fields, some double-quoted (the quotes are
 // removed). A quoted field ends at its first unescaped quote, which must be followed by
 // a space or the end of the line (escaped quotes, \", stay inside it). It returns the number of
 // fields, which may exceed len(f) (only the first len(f) are stored), and whether the
-// fields can be copied into JSON strings unescaped: no control bytes, backslashes or
-// non-ASCII bytes, and no quotes but the ones delimiting quoted fields.
+// fields can be copied into JSON strings unescaped: no control bytes or backslashes, no
+// quotes but the ones delimiting quoted fields, and valid UTF-8 (non-ASCII text, such as
+// a certificate subject's "Köln", goes in as it is: only a line that has some is
+// validated, with one utf8.Valid).
 //
 // It reads the line once, 64 bytes at a time: a block yields a bitmap of its spaces,
 // quotes and bytes to escape (and a few others), whose bits are then taken in order by
@@ -21,7 +24,7 @@ import (
 // fields average ~20 bytes, and a scan per field spent its time starting up and
 // mispredicting where it would stop.
 func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
-	var bad uint64  // a byte's top bit set: something needs escaping
+	var odd uint    // oddEscape and oddWide bits: what the line holds besides plain ASCII
 	start := 0      // where the current field starts (its opening quote if quoted)
 	quoted := false // the current field is quoted
 	next := 0       // delimiters before next are consumed
@@ -53,13 +56,13 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 						start = p + 1
 					case c != '"':
 						if c != '!' && c != '#' {
-							bad |= msb // a control or non-ASCII byte
+							odd |= 1 << (c >> 7) // a control byte (oddEscape) or a non-ASCII one (oddWide)
 						}
 					case p == start:
 						quoted = true
 						continue events
 					default:
-						bad |= msb // a quote inside an unquoted field
+						odd |= oddEscape // a quote inside an unquoted field
 					}
 				}
 				break
@@ -70,12 +73,12 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 				p := base + b
 				if c := line[p]; c != '"' {
 					if c != ' ' && c != '!' && c != '#' {
-						bad |= msb // a control or non-ASCII byte
+						odd |= 1 << (c >> 7) // a control byte (oddEscape) or a non-ASCII one (oddWide)
 					}
 					continue
 				}
 				if line[p-1] == '\\' { // an escaped quote inside the field
-					bad |= msb
+					odd |= oddEscape
 					continue
 				}
 				if p+1 == len(line) || line[p+1] == ' ' {
@@ -90,7 +93,7 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 				if p+2 < len(line) && line[p+1] == ',' && line[p+2] == '"' {
 					// A list of quoted names, as NLB logs alpn_client_preference_list:
 					// "h2","http/1.1" is one field.
-					bad |= msb
+					odd |= oddEscape
 					next = p + 3
 					d &^= 1<<(b+3) - 1 // the quote opening the next name
 					continue
@@ -110,8 +113,15 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 		}
 		n++
 	}
-	return n, bad&msb == 0 && bytes.IndexByte(line, '\\') < 0, nil
+	plain = odd&oddEscape == 0 && bytes.IndexByte(line, '\\') < 0 && (odd&oddWide == 0 || utf8.Valid(line))
+	return n, plain, nil
 }
+
+// What tokenize found besides plain ASCII, as bits (a byte's top bit picks one).
+const (
+	oddEscape = 1 // a byte that JSON escapes, or a quote inside a field
+	oddWide   = 2 // a non-ASCII byte
+)
 
 // block returns a bitmap (bit i for b[i]) of the bytes of b that are below 0x23 or
 // non-ASCII: spaces and quotes, but also controls, '!', non-ASCII bytes and a few '#'
