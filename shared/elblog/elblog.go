@@ -29,6 +29,8 @@ type Encoder struct {
 	// cloudLogHead is `"cloud":{…},"log":{"file":{"path":…},"offset":`, the offset to follow.
 	cloudLogHead []byte
 	s3           []byte // `"s3":{...}`
+	idHead       []byte // `","@metadata":{"_id":"` and the id prefix, the offset to follow
+	room         int    // what a document needs besides 4 bytes a byte of the line (appendDoc)
 
 	fields [maxFields][]byte
 	times  timeCache
@@ -69,6 +71,8 @@ func NewEncoder(src Source) *Encoder {
 	b = append(b, `"object":{"key":`...)
 	b = appendString(b, []byte(src.Key))
 	e.s3 = append(b, `}}`...)
+	e.idHead = append([]byte(`","@metadata":{"_id":"`), e.idPrefix...)
+	e.room = constRoom + len(e.idHead) + len(e.cloudLogHead) + len(e.s3)
 	return e
 }
 
