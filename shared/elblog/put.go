@@ -42,10 +42,20 @@ func putK(b []byte, k string) []byte {
 }
 
 // str appends a string value and its closing quote, escaped unless the whole line was
-// found to need none (the usual case, copied by put).
+// found to need none. Not inlined (it is too large), it copies a plain value with a
+// 64-byte window, quote included: strings are the long values (URLs, ARNs, trace ids).
 func (e *Encoder) str(b, v []byte) []byte {
+	if n := len(b); e.plain && len(v) < 2*window && cap(v) >= 2*window && cap(b)-n >= 2*window {
+		d, s := b[n:n+2*window], v[:2*window]
+		*(*[16]byte)(d) = *(*[16]byte)(s)
+		*(*[16]byte)(d[16:]) = *(*[16]byte)(s[16:])
+		*(*[16]byte)(d[32:]) = *(*[16]byte)(s[32:])
+		*(*[16]byte)(d[48:]) = *(*[16]byte)(s[48:])
+		d[len(v)] = '"'
+		return b[:n+len(v)+1]
+	}
 	if e.plain {
-		b = put(b, v)
+		b = append(b, v...)
 	} else {
 		b = appendEscaped(b, v)
 	}
