@@ -37,7 +37,11 @@ type Encoder struct {
 	rec    record
 	// plain is set when no byte of the line needs JSON escaping (the whole line was
 	// checked at once), so strings are copied as they are.
-	plain   bool
+	plain bool
+	// dirty is the span of the line holding what needs escaping (tokenize) and lineCap
+	// its capacity: a value's offset in the line is lineCap-cap(value) (see clean).
+	dirty   span
+	lineCap int
 	scratch []byte   // decoded NLB domain names
 	offset  [20]byte // the line's offset in digits
 }

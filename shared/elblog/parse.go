@@ -22,11 +22,11 @@ func clip(v []byte) []byte {
 var errEmpty = errors.New("empty line")
 
 func (e *Encoder) parse(line []byte) error {
-	n, plain, err := tokenize(line, e.fields[:])
+	n, dirty, err := tokenize(line, e.fields[:])
 	if err != nil {
 		return err
 	}
-	e.plain = plain
+	e.plain, e.dirty, e.lineCap = dirty.empty(), dirty, cap(line)
 	if n == 0 {
 		return errEmpty
 	}
@@ -433,7 +433,9 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 			e.scratch = percentDecode(e.scratch[:0], d)
 			r.domainName = e.scratch
 			if len(e.scratch) != len(d) && !plainText(e.scratch) {
-				e.plain = false // decoding produced bytes that need escaping
+				// Decoding produced bytes that need escaping, in a value that is not
+				// in the line: every value is escaped.
+				e.plain, e.dirty = false, everySpan
 			}
 		}
 	}

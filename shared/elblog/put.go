@@ -41,11 +41,12 @@ func putK(b []byte, k string) []byte {
 	return append(b, k...)
 }
 
-// str appends a string value and its closing quote, escaped unless the whole line was
-// found to need none. Not inlined (it is too large), it copies a plain value with a
+// str appends a string value and its closing quote, escaped if it has bytes in the
+// line's dirty span. Not inlined (it is too large), it copies a plain value with a
 // 64-byte window, quote included: strings are the long values (URLs, ARNs, trace ids).
 func (e *Encoder) str(b, v []byte) []byte {
-	if n := len(b); e.plain && len(v) < 2*window && cap(v) >= 2*window && cap(b)-n >= 2*window {
+	clean := e.clean(v)
+	if n := len(b); clean && len(v) < 2*window && cap(v) >= 2*window && cap(b)-n >= 2*window {
 		d, s := b[n:n+2*window], v[:2*window]
 		*(*[16]byte)(d) = *(*[16]byte)(s)
 		*(*[16]byte)(d[16:]) = *(*[16]byte)(s[16:])
@@ -54,10 +55,19 @@ func (e *Encoder) str(b, v []byte) []byte {
 		d[len(v)] = '"'
 		return b[:n+len(v)+1]
 	}
-	if e.plain {
+	if clean {
 		b = append(b, v...)
 	} else {
 		b = appendEscaped(b, v)
 	}
 	return append(b, '"')
+}
+
+// clean reports whether v, a value of the line's record, lies outside the line's dirty
+// span, so that it needs no escaping. v is a sub-slice of the line (its offset there is
+// what its capacity lacks of the line's) or, for a decoded NLB name, the span is
+// everySpan, which holds any offset.
+func (e *Encoder) clean(v []byte) bool {
+	off := e.lineCap - cap(v)
+	return off+len(v) <= e.dirty.lo || off >= e.dirty.hi
 }

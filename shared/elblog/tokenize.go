@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -11,11 +12,14 @@ import (
 // tokenize splits line into space-separated fields, some double-quoted (the quotes are
 // removed). A quoted field ends at its first unescaped quote, which must be followed by
 // a space or the end of the line (escaped quotes, \", stay inside it). It returns the number of
-// fields, which may exceed len(f) (only the first len(f) are stored), and whether the
-// fields can be copied into JSON strings unescaped: no control bytes or backslashes, no
-// quotes but the ones delimiting quoted fields, and valid UTF-8 (non-ASCII text, such as
-// a certificate subject's "Köln", goes in as it is: only a line that has some is
-// validated, with one utf8.Valid).
+// fields, which may exceed len(f) (only the first len(f) are stored), and the span of
+// the line outside which the fields can be copied into JSON strings unescaped: it holds
+// every control byte, backslash, quote but the ones delimiting quoted fields, and, if
+// the line is not valid UTF-8, non-ASCII byte (valid non-ASCII text, such as a
+// certificate subject's "Köln", goes in as it is: only a line that has some is
+// validated, with one utf8.Valid). The span is empty on most lines; on the others it
+// is usually one user agent's \" (a sixth of ALB lines), and only the values in it
+// need escaping.
 //
 // It reads the line once, 64 bytes at a time: a block yields a bitmap of its spaces,
 // quotes and bytes to escape (and a few others), whose bits are then taken in order by
@@ -23,11 +27,11 @@ import (
 // looked for apart, with one bytes.IndexByte over the line. Nothing restarts per field:
 // fields average ~20 bytes, and a scan per field spent its time starting up and
 // mispredicting where it would stop.
-func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
-	var odd uint    // oddEscape and oddWide bits: what the line holds besides plain ASCII
-	start := 0      // where the current field starts (its opening quote if quoted)
-	quoted := false // the current field is quoted
-	next := 0       // delimiters before next are consumed
+func tokenize(line []byte, f [][]byte) (n int, dirty span, err error) {
+	dirty, wide := noSpan, noSpan // wide: the non-ASCII bytes
+	start := 0                    // where the current field starts (its opening quote if quoted)
+	quoted := false               // the current field is quoted
+	next := 0                     // delimiters before next are consumed
 	for base := 0; base < len(line); base += 64 {
 		var d uint64
 		if base+64 <= len(line) {
@@ -55,14 +59,16 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 						n++
 						start = p + 1
 					case c != '"':
-						if c != '!' && c != '#' {
-							odd |= 1 << (c >> 7) // a control byte (oddEscape) or a non-ASCII one (oddWide)
+						if c >= utf8.RuneSelf {
+							wide.add(p, p+1)
+						} else if c != '!' && c != '#' {
+							dirty.add(p, p+1) // a control byte
 						}
 					case p == start:
 						quoted = true
 						continue events
 					default:
-						odd |= oddEscape // a quote inside an unquoted field
+						dirty.add(p, p+1) // a quote inside an unquoted field
 					}
 				}
 				break
@@ -72,13 +78,15 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 				d &= d - 1
 				p := base + b
 				if c := line[p]; c != '"' {
-					if c != ' ' && c != '!' && c != '#' {
-						odd |= 1 << (c >> 7) // a control byte (oddEscape) or a non-ASCII one (oddWide)
+					if c >= utf8.RuneSelf {
+						wide.add(p, p+1)
+					} else if c != ' ' && c != '!' && c != '#' {
+						dirty.add(p, p+1) // a control byte
 					}
 					continue
 				}
 				if line[p-1] == '\\' { // an escaped quote inside the field
-					odd |= oddEscape
+					dirty.add(p, p+1)
 					continue
 				}
 				if p+1 == len(line) || line[p+1] == ' ' {
@@ -93,19 +101,19 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 				if p+2 < len(line) && line[p+1] == ',' && line[p+2] == '"' {
 					// A list of quoted names, as NLB logs alpn_client_preference_list:
 					// "h2","http/1.1" is one field.
-					odd |= oddEscape
+					dirty.add(p, p+3)
 					next = p + 3
 					d &^= 1<<(b+3) - 1 // the quote opening the next name
 					continue
 				}
 				// Taking the quote for one inside the field would shift every later
 				// field under the wrong name: the line is malformed.
-				return n, false, fmt.Errorf("field %d: quoted field starting at byte %d ends at byte %d with %q after it, not a space", n+1, start, p, line[p+1])
+				return n, everySpan, fmt.Errorf("field %d: quoted field starting at byte %d ends at byte %d with %q after it, not a space", n+1, start, p, line[p+1])
 			}
 		}
 	}
 	if quoted {
-		return n, false, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, start)
+		return n, everySpan, fmt.Errorf("field %d: quoted field starting at byte %d is not terminated", n+1, start)
 	}
 	if start < len(line) {
 		if n < len(f) {
@@ -113,15 +121,27 @@ func tokenize(line []byte, f [][]byte) (n int, plain bool, err error) {
 		}
 		n++
 	}
-	plain = odd&oddEscape == 0 && bytes.IndexByte(line, '\\') < 0 && (odd&oddWide == 0 || utf8.Valid(line))
-	return n, plain, nil
+	if i := bytes.IndexByte(line, '\\'); i >= 0 {
+		dirty.add(i, bytes.LastIndexByte(line, '\\')+1)
+	}
+	if !wide.empty() && !utf8.Valid(line) {
+		dirty.add(wide.lo, wide.hi)
+	}
+	return n, dirty, nil
 }
 
-// What tokenize found besides plain ASCII, as bits (a byte's top bit picks one).
-const (
-	oddEscape = 1 // a byte that JSON escapes, or a quote inside a field
-	oddWide   = 2 // a non-ASCII byte
+// span is the bytes [lo, hi) of a line; empty when hi <= lo.
+type span struct{ lo, hi int }
+
+// noSpan is the empty span that add widens; everySpan holds any offset.
+var (
+	noSpan    = span{math.MaxInt, math.MinInt}
+	everySpan = span{math.MinInt, math.MaxInt}
 )
+
+func (s *span) add(from, to int) { s.lo, s.hi = min(s.lo, from), max(s.hi, to) }
+
+func (s span) empty() bool { return s.hi <= s.lo }
 
 // block returns a bitmap (bit i for b[i]) of the bytes of b that are below 0x23 or
 // non-ASCII: spaces and quotes, but also controls, '!', non-ASCII bytes and a few '#'

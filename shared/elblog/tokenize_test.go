@@ -65,7 +65,8 @@ func tokenizeRef(line []byte) (fields [][]byte, quoted int, ok bool) {
 func checkTokenize(t *testing.T, line []byte) {
 	t.Helper()
 	var f [maxFields][]byte
-	n, plain, err := tokenize(line, f[:])
+	n, dirty, err := tokenize(line, f[:])
+	plain := dirty.empty()
 	checkTokenizeOld(t, line, f[:], n, plain, err)
 	want, quoted, ok := tokenizeRef(line)
 	if ok != (err == nil) {
@@ -84,6 +85,18 @@ func checkTokenize(t *testing.T, line []byte) {
 	}
 	if wantPlain := plainRef(line, quoted); plain != wantPlain {
 		t.Fatalf("%q: plain = %v, want %v", line, plain, wantPlain)
+	}
+	// Every byte of a field that a value cut from it would need escaped lies in the
+	// dirty span: controls, quotes, backslashes and, on a line that is not valid UTF-8,
+	// non-ASCII bytes.
+	valid := utf8.Valid(line)
+	for i := range min(n, maxFields) {
+		off := cap(line) - cap(f[i])
+		for k, c := range f[i] {
+			if (c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf && !valid) && (off+k < dirty.lo || off+k >= dirty.hi) {
+				t.Fatalf("%q: field %d %q: byte %d (%q) is outside the dirty span %v", line, i, f[i], k, c, dirty)
+			}
+		}
 	}
 }
 
