@@ -432,9 +432,10 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 		if bytes.IndexByte(d, '%') >= 0 { // most names need no decoding, nor a copy
 			e.scratch = percentDecode(e.scratch[:0], d)
 			r.domainName = e.scratch
-			if len(e.scratch) != len(d) && !plainText(e.scratch) {
-				// Decoding produced bytes that need escaping, in a value that is not
-				// in the line: every value is escaped.
+			if !plainText(e.scratch) {
+				// The name needs escaping, and is not in the line, so the line's dirty
+				// span cannot say so (nor would its offset there mean anything): every
+				// value is escaped.
 				e.plain, e.dirty = false, everySpan
 			}
 		}
