@@ -29,6 +29,9 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	b = e.head(b, off)
 	b = e.event(b, line)
 	b = e.cloudLog(b, off)
+	if r.format == formatConn && r.connUsual(e.plain) {
+		return e.connBody(b)
+	}
 	b = e.source(b)
 	if r.format == formatConn {
 		b = e.client(b)

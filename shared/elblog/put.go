@@ -41,17 +41,33 @@ func putK(b []byte, k string) []byte {
 	return append(b, k...)
 }
 
+// putLong is put for values that are often longer than 32 bytes (user agents, ARNs,
+// certificate subjects): a 64-byte window. Not inlined.
+func putLong(b, v []byte) []byte {
+	if n := len(b); len(v) <= 2*window && cap(v) >= 2*window && cap(b)-n >= 2*window {
+		copy64(b[n:n+2*window], v[:2*window])
+		return b[:n+len(v)]
+	}
+	return append(b, v...)
+}
+
+// copy64 copies s's 64 bytes to d's as four 16-byte moves (a [64]byte assignment would
+// be a memmove call: the compiler cannot rule out that the two overlap).
+func copy64(d, s []byte) {
+	*(*[16]byte)(d) = *(*[16]byte)(s)
+	*(*[16]byte)(d[16:]) = *(*[16]byte)(s[16:])
+	*(*[16]byte)(d[32:]) = *(*[16]byte)(s[32:])
+	*(*[16]byte)(d[48:]) = *(*[16]byte)(s[48:])
+}
+
 // str appends a string value and its closing quote, escaped if it has bytes in the
-// line's dirty span. Not inlined (it is too large), it copies a plain value with a
+// line's dirty span. Not inlined (it is too large), it copies a clean value with a
 // 64-byte window, quote included: strings are the long values (URLs, ARNs, trace ids).
 func (e *Encoder) str(b, v []byte) []byte {
 	clean := e.clean(v)
 	if n := len(b); clean && len(v) < 2*window && cap(v) >= 2*window && cap(b)-n >= 2*window {
-		d, s := b[n:n+2*window], v[:2*window]
-		*(*[16]byte)(d) = *(*[16]byte)(s)
-		*(*[16]byte)(d[16:]) = *(*[16]byte)(s[16:])
-		*(*[16]byte)(d[32:]) = *(*[16]byte)(s[32:])
-		*(*[16]byte)(d[48:]) = *(*[16]byte)(s[48:])
+		d := b[n : n+2*window]
+		copy64(d, v[:2*window])
 		d[len(v)] = '"'
 		return b[:n+len(v)+1]
 	}

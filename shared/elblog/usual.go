@@ -1,0 +1,66 @@
+package elblog
+
+// The usual line of a format, written as what it is: a fixed run of constants and
+// values. When every field such a line has is present and nothing needs escaping, the
+// keys and punctuation between two values are always the same, so they are one
+// constant (one or two putK) instead of a member's key, its closing quote or brace and
+// the mark/shut of its object, each under its own nil check. The general writers of
+// members.go write every other line, and the two are held to the same bytes by
+// TestDirectWriterMatchesOracle (every generated line, and each with every field in
+// turn absent, which takes it off this path) and FuzzDirectWriter.
+
+// connUsual reports whether a connection log line is the usual one: nothing to escape,
+// every field present but the client certificate's four, which are all there (mutual
+// TLS) or all absent, and the TLS error code (only a failed verification has one).
+func (r *record) connUsual(plain bool) bool {
+	cert := r.certSubject != nil
+	return plain && r.clientIP != nil && r.clientPort != nil && r.listenerPort != nil &&
+		r.cipher != nil && r.tlsVersion != "" && r.hsLatency != nil && r.verifyStatus != nil &&
+		r.connTrace != nil &&
+		(r.notBefore != nil) == cert && (r.notAfter != nil) == cert && (r.serialNum != nil) == cert
+}
+
+// connBody writes a usual connection log line's document from source to its end: what
+// source, client, destination, tls and aws write for it.
+func (e *Encoder) connBody(b []byte) []byte {
+	r := &e.rec
+	ip, port, v, p := r.clientIP, r.clientPort, r.tlsVersion, r.tlsProtocol
+	cert := r.certSubject != nil
+	b = put(putK(b, `,"source":{"address":"`), ip)
+	b = put(putK(b, `","ip":"`), ip)
+	b = put(putK(b, `","port":`), port)
+	b = put(putK(b, `},"client":{"address":"`), ip)
+	b = put(putK(b, `","ip":"`), ip)
+	b = put(putK(b, `","port":`), port)
+	b = put(putK(b, `},"destination":{"port":`), r.listenerPort)
+	b = put(putK(b, `},"tls":{"cipher":"`), r.cipher)
+	b = append(putK(b, `","version":"`), v[0], v[1], v[2]) // three bytes, as in tls
+	b = append(putK(b, `","version_protocol":"`), p[0], p[1], p[2])
+	if cert {
+		b = putLong(putK(putK(b, `","client":{"x509":`), `{"subject":{"distinguished_name":"`), r.certSubject)
+		b = put(putK(b, `"},"serial_number":"`), r.serialNum)
+		b = put(putK(b, `","not_before":"`), r.notBefore)
+		b = put(putK(b, `","not_after":"`), r.notAfter)
+		b = putK(b, `"}}`)
+	} else {
+		b = append(b, '"')
+	}
+	b = put(putK(b, `},"aws":{"elb":{"listener":"`), r.listenerPort)
+	b = put(putK(b, `","protocol":"tcp","ssl_cipher":"`), r.cipher)
+	b = put(putK(b, `","ssl_protocol":"`), r.sslProto)
+	b = putLong(putK(b, `","connection_trace_id":"`), r.connTrace)
+	b = put(putK(b, `","tls_handshake_latency":`), r.hsLatency)
+	if cert {
+		b = putLong(putK(b, `,"leaf_client_cert_subject":"`), r.certSubject)
+		b = put(putK(putK(b, `","leaf_client_cert_`), `not_before":"`), r.notBefore)
+		b = put(putK(b, `","leaf_client_cert_not_after":"`), r.notAfter)
+		b = put(putK(putK(b, `","leaf_client_cert_`), `serial_number":"`), r.serialNum)
+		b = append(b, '"')
+	}
+	b = put(putK(b, `,"tls_verify_status":"`), r.verifyStatus)
+	if c := r.tlsErrorCode; c != nil {
+		b = put(putK(b, `","tls_error_code":"`), c)
+	}
+	b = append(putK(b, `"},`), e.s3...)
+	return putK(b, `}}`)
+}
