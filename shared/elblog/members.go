@@ -29,8 +29,11 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	b = e.head(b, off)
 	b = e.event(b, line)
 	b = e.cloudLog(b, off)
-	if r.format == formatConn && r.connUsual(e.plain) {
+	switch {
+	case r.format == formatConn && r.connUsual(e.plain):
 		return e.connBody(b)
+	case r.format != formatNLB && r.requestUsual(e.plain):
+		return e.requestBody(b)
 	}
 	b = e.source(b)
 	if r.format == formatConn {

@@ -64,3 +64,68 @@ func (e *Encoder) connBody(b []byte) []byte {
 	b = append(putK(b, `"},`), e.s3...)
 	return putK(b, `}}`)
 }
+
+// requestUsual reports whether a Classic ELB or ALB line is the usual one: an HTTP
+// request, nothing to escape, every field of source, http, user_agent and the head of
+// aws.elb present, and TLS either logged whole (cipher, a protocol tlsVersion knows)
+// or not at all.
+func (r *record) requestUsual(plain bool) bool {
+	tls := r.cipher != nil
+	return plain && r.hasRequest && r.clientIP != nil && r.clientPort != nil &&
+		r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil &&
+		r.userAgent != nil && r.elb != nil && r.rpt != nil && r.bpt != nil && r.rspt != nil &&
+		r.backendIP != nil && r.backendPrt != nil && r.backendStatus != nil &&
+		(r.sslProto != nil) == tls && (r.tlsVersion != "") == tls
+}
+
+// requestBody writes a usual Classic ELB or ALB line's document from source to its end:
+// what source, destination, http, url, user_agent, tls, trace and aws write for it. The
+// URL's parts and ALB's own fields vary from line to line, and are written by url and
+// albFields.
+func (e *Encoder) requestBody(b []byte) []byte {
+	r := &e.rec
+	alb := r.format == formatALB
+	b = put(putK(b, `,"source":{"address":"`), r.clientIP)
+	b = put(putK(b, `","ip":"`), r.clientIP)
+	b = put(putK(b, `","port":`), r.clientPort)
+	b = append(b, '}')
+	if v := r.domainName; v != nil {
+		b = append(putLong(putK(b, `,"destination":{"domain":"`), v), '"', '}')
+	}
+	b = put(putK(b, `,"http":{"request":{"method":"`), r.method)
+	b = put(putK(b, `","body":{"bytes":`), r.recv)
+	b = put(putK(b, `}},"response":{"status_code":`), r.status)
+	b = put(putK(b, `,"body":{"bytes":`), r.sent)
+	b = put(putK(b, `}},"version":"`), r.proto)
+	b = putK(b, `"}`)
+	b = e.url(b)
+	b = putK(putLong(putK(b, `,"user_agent":{"original":"`), r.userAgent), `"}`)
+	if v, p := r.tlsVersion, r.tlsProtocol; v != "" {
+		b = putLong(putK(b, `,"tls":{"cipher":"`), r.cipher)
+		b = append(putK(b, `","version":"`), v[0], v[1], v[2]) // three bytes, as in tls
+		b = append(putK(b, `","version_protocol":"`), p[0], p[1], p[2], '"', '}')
+	}
+	if v := r.traceID; v != nil {
+		b = putK(putLong(putK(b, `,"trace":{"id":"`), v), `"}`)
+	}
+	b = putLong(putK(b, `,"aws":{"elb":{"name":"`), r.elb)
+	if alb {
+		b = put(putK(b, `","type":"`), r.typ)
+	}
+	b = put(putK(putK(b, `","protocol":"http",`), `"request_processing_time":{"sec":`), r.rpt)
+	b = put(putK(b, `},"backend_processing_time":{"sec":`), r.bpt)
+	b = put(putK(b, `},"response_processing_time":{"sec":`), r.rspt)
+	b = put(putK(b, `},"backend":{"ip":"`), r.backendIP)
+	b = put(putK(b, `","port":`), r.backendPrt)
+	b = put(putK(b, `,"http":{"response":{"status_code":`), r.backendStatus)
+	b = putK(b, `}}}`)
+	if r.tlsVersion != "" {
+		b = putLong(putK(b, `,"ssl_cipher":"`), r.cipher)
+		b = append(put(putK(b, `","ssl_protocol":"`), r.sslProto), '"')
+	}
+	if alb {
+		b = e.albFields(b)
+	}
+	b = append(putK(b, `},`), e.s3...)
+	return putK(b, `}}`)
+}
