@@ -32,6 +32,8 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	switch {
 	case r.format == formatConn && r.connUsual(e.plain):
 		return e.connBody(b)
+	case r.format == formatNLB && e.nlbUsual():
+		return e.nlbBody(b)
 	case r.format != formatNLB && r.requestUsual(e.plain):
 		return e.requestBody(b)
 	}

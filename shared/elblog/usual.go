@@ -129,3 +129,49 @@ func (e *Encoder) requestBody(b []byte) []byte {
 	b = append(putK(b, `},`), e.s3...)
 	return putK(b, `}}`)
 }
+
+// nlbUsual reports whether an NLB line is the usual one: the fields of source,
+// destination and the head of aws.elb present, the strings among them with nothing to
+// escape (an NLB line is often not plain: its ALPN list is quoted names).
+func (e *Encoder) nlbUsual() bool {
+	r := &e.rec
+	return r.clientIP != nil && r.clientPort != nil && r.recv != nil && r.sent != nil &&
+		r.elb != nil && r.version != nil && r.listener != nil && r.backendIP != nil &&
+		r.backendPrt != nil && e.clean(r.elb) && e.clean(r.version) && e.clean(r.listener)
+}
+
+// nlbBody writes a usual NLB line's document from source to its end: what source,
+// destination, tls and aws write for it, the optional members under their own checks.
+func (e *Encoder) nlbBody(b []byte) []byte {
+	r := &e.rec
+	b = put(putK(b, `,"source":{"address":"`), r.clientIP)
+	b = put(putK(b, `","ip":"`), r.clientIP)
+	b = put(putK(b, `","port":`), r.clientPort)
+	b = put(putK(b, `,"bytes":`), r.recv)
+	if v := r.domainName; v != nil {
+		b = putK(e.str(putK(b, `},"destination":{"domain":"`), v), `,"bytes":`)
+	} else {
+		b = putK(b, `},"destination":{"bytes":`)
+	}
+	b = append(put(b, r.sent), '}')
+	b = e.tls(b)
+	b = putLong(putK(b, `,"aws":{"elb":{"name":"`), r.elb)
+	b = put(putK(b, `","type":"`), r.typ)
+	b = put(putK(b, `","log_version":"`), r.version)
+	b = put(putK(b, `","listener":"`), r.listener)
+	b = put(putK(b, `","protocol":"tcp","backend":{"ip":"`), r.backendIP)
+	b = append(put(putK(b, `","port":`), r.backendPrt), '}')
+	if v := r.cipher; v != nil {
+		b = e.str(putK(b, `,"ssl_cipher":"`), v)
+	}
+	if v := r.sslProto; v != nil {
+		b = e.str(putK(b, `,"ssl_protocol":"`), v)
+	}
+	if v := r.namedGroup; v != nil {
+		b = e.str(putK(b, `,"ssl_named_group":"`), v)
+		b = e.str(putK(b, `,"tls_named_group":"`), v)
+	}
+	b = e.nlbFields(b)
+	b = append(putK(b, `},`), e.s3...)
+	return putK(b, `}}`)
+}
