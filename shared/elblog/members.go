@@ -34,7 +34,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		return e.connBody(b)
 	case r.format == formatNLB && e.nlbUsual():
 		return e.nlbBody(b)
-	case r.format != formatNLB && r.requestUsual(e.plain):
+	case r.format != formatNLB && e.requestUsual():
 		return e.requestBody(b)
 	}
 	b = e.source(b)

@@ -87,3 +87,10 @@ func (e *Encoder) clean(v []byte) bool {
 	off := e.lineCap - cap(v)
 	return off+len(v) <= e.dirty.lo || off >= e.dirty.hi
 }
+
+// dirtyWithin reports whether the line's dirty span lies within v, a sub-slice of the
+// line: every other value is clean.
+func (e *Encoder) dirtyWithin(v []byte) bool {
+	off := e.lineCap - cap(v)
+	return e.dirty.lo >= off && e.dirty.hi <= off+len(v)
+}

@@ -66,16 +66,18 @@ func (e *Encoder) connBody(b []byte) []byte {
 }
 
 // requestUsual reports whether a Classic ELB or ALB line is the usual one: an HTTP
-// request, nothing to escape, every field of source, http, user_agent and the head of
-// aws.elb present, and TLS either logged whole (cipher, a protocol tlsVersion knows)
-// or not at all.
-func (r *record) requestUsual(plain bool) bool {
+// request, nothing to escape but in the user agent (a sixth of them quote something,
+// \"), every field of source, http, user_agent and the head of aws.elb present, and TLS
+// either logged whole (cipher, a protocol tlsVersion knows) or not at all.
+func (e *Encoder) requestUsual() bool {
+	r := &e.rec
 	tls := r.cipher != nil
-	return plain && r.hasRequest && r.clientIP != nil && r.clientPort != nil &&
+	return r.hasRequest && r.clientIP != nil && r.clientPort != nil &&
 		r.method != nil && r.recv != nil && r.status != nil && r.sent != nil && r.proto != nil &&
 		r.userAgent != nil && r.elb != nil && r.rpt != nil && r.bpt != nil && r.rspt != nil &&
 		r.backendIP != nil && r.backendPrt != nil && r.backendStatus != nil &&
-		(r.sslProto != nil) == tls && (r.tlsVersion != "") == tls
+		(r.sslProto != nil) == tls && (r.tlsVersion != "") == tls &&
+		(e.plain || e.dirtyWithin(r.userAgent))
 }
 
 // requestBody writes a usual Classic ELB or ALB line's document from source to its end:
@@ -99,7 +101,7 @@ func (e *Encoder) requestBody(b []byte) []byte {
 	b = put(putK(b, `}},"version":"`), r.proto)
 	b = putK(b, `"}`)
 	b = e.url(b)
-	b = putK(putLong(putK(b, `,"user_agent":{"original":"`), r.userAgent), `"}`)
+	b = append(e.str(putK(b, `,"user_agent":{"original":"`), r.userAgent), '}')
 	if v, p := r.tlsVersion, r.tlsProtocol; v != "" {
 		b = putLong(putK(b, `,"tls":{"cipher":"`), r.cipher)
 		b = append(putK(b, `","version":"`), v[0], v[1], v[2]) // three bytes, as in tls
