@@ -1,8 +1,6 @@
 package elblog
 
-import (
-	"strconv"
-)
+import ()
 
 // Documents are written straight into the caller's buffer, member after member, with
 // no writer state: every member is appended with its leading comma, and an object that
@@ -61,7 +59,7 @@ func (e *Encoder) appendFailure(dst, line []byte, offset int64, err error) ([]by
 		b = appendTime(b, r.ts)
 	}
 	b = append(b, `,"@metadata":{"_id":"`...)
-	off := strconv.AppendInt(e.offset[:0], offset, 10)
+	off := formatOffset(&e.offset, offset)
 	b = append(b, e.idPrefix...)
 	b = append(b, off...)
 	b = append(b, `"},"event":{"kind":"event","module":"aws","dataset":"`...)

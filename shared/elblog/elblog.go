@@ -42,8 +42,8 @@ type Encoder struct {
 	// its capacity: a value's offset in the line is lineCap-cap(value) (see clean).
 	dirty   span
 	lineCap int
-	scratch []byte   // decoded NLB domain names
-	offset  [20]byte // the line's offset in digits
+	scratch []byte            // decoded NLB domain names
+	offset  [window + 20]byte // the line's offset in digits (formatOffset)
 }
 
 // NewEncoder precomputes the per-object parts of every document (id prefix, cloud.*,

@@ -3,7 +3,6 @@ package elblog
 import (
 	"bytes"
 	"slices"
-	"strconv"
 )
 
 // The members of a parsed line's document, object by object. Every key is a constant
@@ -25,7 +24,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 	// which may need more, appends.
 	b := slices.Grow(dst, e.room+4*len(line))
 	// The offset is in the id and in log.offset: formatted once.
-	off := strconv.AppendInt(e.offset[:0], offset, 10)
+	off := formatOffset(&e.offset, offset)
 	b = e.head(b, off)
 	b = e.event(b, line)
 	b = e.cloudLog(b, off)

@@ -1,5 +1,7 @@
 package elblog
 
+import "strconv"
+
 // The copies a document is made of, without a call to runtime.memmove for the short
 // ones. A document is ~40 keys and ~30 values, most under 32 bytes (IPs, ports,
 // numbers, status codes, cipher names); append copies each with a call to memmove,
@@ -94,3 +96,30 @@ func (e *Encoder) dirtyWithin(v []byte) bool {
 	off := e.lineCap - cap(v)
 	return e.dirty.lo >= off && e.dirty.hi <= off+len(v)
 }
+
+// formatOffset formats a line's offset into buf, two digits a step, so that it ends 20
+// bytes in (the most an int64 has) and put can copy it with a window: buf is larger
+// than that. strconv.AppendInt formats into a buffer of its own and appends from it.
+func formatOffset(buf *[window + 20]byte, v int64) []byte {
+	if v < 0 {
+		return strconv.AppendInt(buf[:0], v, 10)
+	}
+	i, u := 20, uint64(v)
+	for u >= 100 {
+		q := u / 100
+		r := 2 * (u - 100*q)
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+	} else {
+		i--
+		buf[i] = byte('0' + u)
+	}
+	return buf[i:20]
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
