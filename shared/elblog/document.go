@@ -1,6 +1,5 @@
 package elblog
 
-
 // Documents are written straight into the caller's buffer, member after member, with
 // no writer state: every member is appended with its leading comma, and an object that
 // may turn out empty is bracketed by mark/shut, which turn the first member's comma into
