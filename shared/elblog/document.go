@@ -12,7 +12,7 @@ package elblog
 // A line that does not parse still yields a document (event.original, error.message,
 // tags:["_elb_parse_failure"]) and res.Err says why.
 func (e *Encoder) Append(dst, line []byte, offset int64) (out []byte, res Result) {
-	e.rec = record{}
+	e.rec.reset()
 	if err := e.parse(line); err != nil {
 		return e.appendFailure(dst, line, offset, err)
 	}
@@ -22,7 +22,7 @@ func (e *Encoder) Append(dst, line []byte, offset int64) (out []byte, res Result
 // AppendFailure appends the failure document for a line that could not be read whole
 // (for example a *lines.LineTooLongError): line is what was read of it.
 func (e *Encoder) AppendFailure(dst, line []byte, offset int64, err error) (out []byte, res Result) {
-	e.rec = record{}
+	e.rec.reset()
 	return e.appendFailure(dst, line, offset, err)
 }
 

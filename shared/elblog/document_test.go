@@ -126,3 +126,29 @@ func FuzzDirectWriter(f *testing.F) {
 	e, o := newPair(Source{Bucket: "b", Key: oracleKey})
 	f.Fuzz(func(t *testing.T, line string) { checkOracle(t, e, o, []byte(line)) })
 }
+
+// Lines of every format in turn through one encoder give the documents a fresh encoder
+// gives each: reset clears what one format's line left for the next.
+func TestMixedFormatsReset(t *testing.T) {
+	var gens []*loggen.Generator
+	for _, format := range loggen.Formats {
+		g, err := loggen.New(format, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gens = append(gens, g)
+	}
+	src := Source{Bucket: "logs", Key: oracleKey}
+	e := NewEncoder(src)
+	for i := range 2000 {
+		line := gens[i%len(gens)].Append(nil)
+		if i%7 == 0 { // and now and then a line that breaks halfway
+			line = line[:len(line)/2]
+		}
+		got, _ := e.Append(nil, line, int64(i))
+		want, _ := NewEncoder(src).Append(nil, line, int64(i))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("line %d %q:\nafter other lines: %s\nfresh encoder:     %s", i, line, got, want)
+		}
+	}
+}
