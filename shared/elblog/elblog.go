@@ -32,7 +32,7 @@ type Encoder struct {
 	idHead       []byte // `","@metadata":{"_id":"` and the id prefix, the offset to follow
 	room         int    // what a document needs besides 4 bytes a byte of the line (appendDoc)
 
-	fields [maxFields][]byte
+	fields fields
 	times  timeCache
 	rec    record
 	// plain is set when no byte of the line needs JSON escaping (the whole line was
