@@ -227,7 +227,7 @@ func (e *Encoder) parseHTTPCommon(f *fields, base int) error {
 	if r.sent, err = e.count("sent_bytes", f.get(base+10)); err != nil {
 		return err
 	}
-	if err := e.request(f.get(base+11)); err != nil {
+	if err := e.request(f.get(base + 11)); err != nil {
 		return err
 	}
 	r.userAgent = field(f, base+12)
