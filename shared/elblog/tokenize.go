@@ -126,7 +126,13 @@ func tokenize(line []byte, f *fields) (n int, dirty span, err error) {
 	}
 	f.n = min(n, maxFields)
 	if i := bytes.IndexByte(line, '\\'); i >= 0 {
-		dirty.add(i, bytes.LastIndexByte(line, '\\')+1)
+		// The last one by IndexByte again: a line has a few, in one field (a user
+		// agent's \"…\"), and bytes.LastIndexByte reads byte by byte from the end.
+		last := i
+		for j := bytes.IndexByte(line[last+1:], '\\'); j >= 0; j = bytes.IndexByte(line[last+1:], '\\') {
+			last += j + 1
+		}
+		dirty.add(i, last+1)
 	}
 	if !wide.empty() && !utf8.Valid(line) {
 		dirty.add(wide.lo, wide.hi)
