@@ -13,7 +13,7 @@ import (
 // copied costs a memmove call again.
 
 // constRoom bounds the bytes of a document that are neither values nor the per-object
-// parts: keys and punctuation (the longest, ALB's, has ~1300).
+// parts: keys and punctuation (ALB's, the most, are ~1,500 bytes).
 const constRoom = 2048
 
 // appendDoc writes the document of a parsed line, one ECS object after another.

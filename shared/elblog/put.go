@@ -10,8 +10,8 @@ import "strconv"
 // a fixed 32-byte window instead, two 16-byte loads and stores, and then counts only
 // len(v) of them: the bytes past the copy land in the buffer's spare capacity and are
 // overwritten by the next copy. appendDoc reserves room for the whole document first
-// (docRoom), so the window fits; where it does not, or a value is long, append does the
-// copy as before.
+// (Encoder.room and four bytes a byte of the line), so the window fits; where it does
+// not, or a value is long, append does the copy as before.
 
 // window is the size of the fixed copies.
 const window = 32
