@@ -10,7 +10,8 @@ package elblog
 
 // Append appends one complete JSON document (no trailing newline) for line at offset.
 // A line that does not parse still yields a document (event.original, error.message,
-// tags:["_elb_parse_failure"]) and res.Err says why.
+// tags:["_elb_parse_failure"]) and res.Err says why. Like append it may write into dst's
+// spare capacity, and there past the document too (put.go's windows).
 func (e *Encoder) Append(dst, line []byte, offset int64) (out []byte, res Result) {
 	e.rec.reset()
 	if err := e.parse(line); err != nil {
