@@ -17,8 +17,8 @@ import "strconv"
 const window = 32
 
 // put appends v, copying a 32-byte window when v is at most that long and can be read
-// that far: v is a sub-slice of the line, so its capacity runs on into the line's
-// buffer, and what is read past len(v) is never counted.
+// that far: v is a sub-slice of the line (which Append caps at its length), so its
+// capacity runs on to the line's end, and what is read past len(v) is never counted.
 func put(b, v []byte) []byte {
 	if n := len(b); len(v) <= window && cap(v) >= window && cap(b)-n >= window {
 		d, s := b[n:n+window], v[:window]
