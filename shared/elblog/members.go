@@ -33,7 +33,7 @@ func (e *Encoder) appendDoc(dst, line []byte, offset int64) []byte {
 		return e.connBody(b)
 	case r.format == formatNLB && e.nlbUsual():
 		return e.nlbBody(b)
-	case r.format != formatNLB && e.requestUsual():
+	case r.hasRequest && e.requestUsual(): // Classic ELB and ALB
 		return e.requestBody(b)
 	}
 	b = e.source(b)

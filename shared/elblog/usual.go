@@ -1,8 +1,9 @@
 package elblog
 
 // The usual line of a format, written as what it is: a fixed run of constants and
-// values. When every field such a line has is present and nothing needs escaping, the
-// keys and punctuation between two values are always the same, so they are one
+// values. When every field such a line has is present and the values copied as they
+// are need no escaping, the keys and punctuation between two values are always the
+// same, so they are one
 // constant (one or two putK) instead of a member's key, its closing quote or brace and
 // the mark/shut of its object, each under its own nil check. The general writers of
 // members.go write every other line, and the two are held to the same bytes by
