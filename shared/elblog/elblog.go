@@ -29,15 +29,21 @@ type Encoder struct {
 	// cloudLogHead is `"cloud":{…},"log":{"file":{"path":…},"offset":`, the offset to follow.
 	cloudLogHead []byte
 	s3           []byte // `"s3":{...}`
+	idHead       []byte // `","@metadata":{"_id":"` and the id prefix, the offset to follow
+	room         int    // what a document needs besides 4 bytes a byte of the line (appendDoc)
 
-	fields [maxFields][]byte
+	fields fields
 	times  timeCache
 	rec    record
 	// plain is set when no byte of the line needs JSON escaping (the whole line was
 	// checked at once), so strings are copied as they are.
-	plain   bool
-	scratch []byte   // decoded NLB domain names
-	offset  [20]byte // the line's offset in digits
+	plain bool
+	// dirty is the span of the line holding what needs escaping (tokenize) and lineCap
+	// its capacity: a value's offset in the line is lineCap-cap(value) (see clean).
+	dirty   span
+	lineCap int
+	scratch []byte            // decoded NLB domain names
+	offset  [window + 20]byte // the line's offset in digits (formatOffset)
 }
 
 // NewEncoder precomputes the per-object parts of every document (id prefix, cloud.*,
@@ -69,6 +75,8 @@ func NewEncoder(src Source) *Encoder {
 	b = append(b, `"object":{"key":`...)
 	b = appendString(b, []byte(src.Key))
 	e.s3 = append(b, `}}`...)
+	e.idHead = append([]byte(`","@metadata":{"_id":"`), e.idPrefix...)
+	e.room = constRoom + len(e.idHead) + len(e.cloudLogHead) + len(e.s3)
 	return e
 }
 

@@ -103,6 +103,17 @@ func isPlain(s []byte) bool {
 	return plain8(binary.LittleEndian.Uint64(s[len(s)-8:]))
 }
 
+// plainText reports whether s goes into a JSON string unchanged, non-ASCII included: no
+// control byte, quote or backslash, and valid UTF-8 (what tokenize's plain means).
+func plainText(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(s)
+}
+
 const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080

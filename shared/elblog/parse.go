@@ -22,27 +22,27 @@ func clip(v []byte) []byte {
 var errEmpty = errors.New("empty line")
 
 func (e *Encoder) parse(line []byte) error {
-	n, plain, err := tokenize(line, e.fields[:])
+	n, dirty, err := tokenize(line, &e.fields)
 	if err != nil {
 		return err
 	}
-	e.plain = plain
+	e.plain, e.dirty, e.lineCap = dirty.empty(), dirty, cap(line)
 	if n == 0 {
 		return errEmpty
 	}
-	f := e.fields[:min(n, maxFields)]
-	switch first := f[0]; {
+	f := &e.fields
+	switch first := f.get(0); {
 	case isALBType(first):
 		return e.parseALB(f)
 	case string(first) == "tls":
 		return e.parseNLB(f)
 	case len(first) > 0 && first[0] >= '0' && first[0] <= '9':
-		if len(f) > 2 && isDigits(f[2]) {
+		if f.n > 2 && isDigits(f.get(2)) {
 			return e.parseConn(f)
 		}
 		return e.parseClassic(f)
 	}
-	return fmt.Errorf("not an ELB log line: first field %q is neither an ALB/NLB type nor a timestamp", clip(f[0]))
+	return fmt.Errorf("not an ELB log line: first field %q is neither an ALB/NLB type nor a timestamp", clip(f.get(0)))
 }
 
 func isALBType(b []byte) bool {
@@ -61,16 +61,13 @@ func opt(b []byte) []byte {
 	return b
 }
 
-func field(f [][]byte, i int) []byte {
-	if i < len(f) {
-		return opt(f[i])
-	}
-	return nil
+func field(f *fields, i int) []byte {
+	return opt(f.get(i))
 }
 
-func (e *Encoder) need(f [][]byte, min int, what string) error {
-	if len(f) < min {
-		return fmt.Errorf("%s line has %d fields, want at least %d (through %s)", e.rec.format, len(f), min, what)
+func (e *Encoder) need(f *fields, min int, what string) error {
+	if f.n < min {
+		return fmt.Errorf("%s line has %d fields, want at least %d (through %s)", e.rec.format, f.n, min, what)
 	}
 	return nil
 }
@@ -145,7 +142,7 @@ func (e *Encoder) integer(name string, v []byte) ([]byte, error) {
 	return trimZeros(v), nil
 }
 
-func (e *Encoder) parseClassic(f [][]byte) error {
+func (e *Encoder) parseClassic(f *fields) error {
 	r := &e.rec
 	r.format = formatClassic
 	if err := e.need(f, 12, "request"); err != nil {
@@ -154,13 +151,13 @@ func (e *Encoder) parseClassic(f [][]byte) error {
 	return e.parseHTTPCommon(f, 0)
 }
 
-func (e *Encoder) parseALB(f [][]byte) error {
+func (e *Encoder) parseALB(f *fields) error {
 	r := &e.rec
 	r.format = formatALB
 	if err := e.need(f, 13, "request"); err != nil {
 		return err
 	}
-	r.typ = f[0]
+	r.typ = f.get(0)
 	if err := e.parseHTTPCommon(f, 1); err != nil {
 		return err
 	}
@@ -191,46 +188,46 @@ func (e *Encoder) parseALB(f [][]byte) error {
 	return nil
 }
 
-// parseHTTPCommon parses the fields Classic ELB and ALB share, starting at f[base] (the time).
-func (e *Encoder) parseHTTPCommon(f [][]byte, base int) error {
+// parseHTTPCommon parses the fields Classic ELB and ALB share, starting at f.get(base) (the time).
+func (e *Encoder) parseHTTPCommon(f *fields, base int) error {
 	r := &e.rec
 	var err error
-	if err := e.parseTime("time", f[base], &r.time); err != nil {
+	if err := e.parseTime("time", f.get(base), &r.time); err != nil {
 		return err
 	}
-	r.ts = f[base]
+	r.ts = f.get(base)
 	r.elb = field(f, base+1)
-	if r.clientIP, r.clientPort, err = e.hostPort("client:port", f[base+2]); err != nil {
+	if r.clientIP, r.clientPort, err = e.hostPort("client:port", f.get(base+2)); err != nil {
 		return err
 	}
-	if r.backendIP, r.backendPrt, err = e.hostPort("backend:port", f[base+3]); err != nil {
+	if r.backendIP, r.backendPrt, err = e.hostPort("backend:port", f.get(base+3)); err != nil {
 		return err
 	}
-	if r.rpt, err = e.number("request_processing_time", f[base+4], true); err != nil {
+	if r.rpt, err = e.number("request_processing_time", f.get(base+4), true); err != nil {
 		return err
 	}
-	if r.bpt, err = e.number("backend_processing_time", f[base+5], true); err != nil {
+	if r.bpt, err = e.number("backend_processing_time", f.get(base+5), true); err != nil {
 		return err
 	}
-	if r.rspt, err = e.number("response_processing_time", f[base+6], true); err != nil {
+	if r.rspt, err = e.number("response_processing_time", f.get(base+6), true); err != nil {
 		return err
 	}
-	if r.status, err = e.integer("elb_status_code", f[base+7]); err != nil {
+	if r.status, err = e.integer("elb_status_code", f.get(base+7)); err != nil {
 		return err
 	}
 	if r.status != nil {
 		r.statusN = atoi(r.status)
 	}
-	if r.backendStatus, err = e.integer("backend_status_code", f[base+8]); err != nil {
+	if r.backendStatus, err = e.integer("backend_status_code", f.get(base+8)); err != nil {
 		return err
 	}
-	if r.recv, err = e.count("received_bytes", f[base+9]); err != nil {
+	if r.recv, err = e.count("received_bytes", f.get(base+9)); err != nil {
 		return err
 	}
-	if r.sent, err = e.count("sent_bytes", f[base+10]); err != nil {
+	if r.sent, err = e.count("sent_bytes", f.get(base+10)); err != nil {
 		return err
 	}
-	if err := e.request(f[base+11]); err != nil {
+	if err := e.request(f.get(base + 11)); err != nil {
 		return err
 	}
 	r.userAgent = field(f, base+12)
@@ -387,37 +384,37 @@ func tlsVersion(p []byte) (version, protocol string) {
 	return "", ""
 }
 
-func (e *Encoder) parseNLB(f [][]byte) error {
+func (e *Encoder) parseNLB(f *fields) error {
 	r := &e.rec
 	r.format = formatNLB
 	if err := e.need(f, 11, "sent_bytes"); err != nil {
 		return err
 	}
 	var err error
-	r.typ = f[0]
+	r.typ = f.get(0)
 	r.version = field(f, 1)
-	if err := e.parseTime("time", f[2], &r.time); err != nil {
+	if err := e.parseTime("time", f.get(2), &r.time); err != nil {
 		return err
 	}
-	r.ts = f[2]
+	r.ts = f.get(2)
 	r.elb = field(f, 3)
 	r.listener = field(f, 4)
-	if r.clientIP, r.clientPort, err = e.hostPort("client:port", f[5]); err != nil {
+	if r.clientIP, r.clientPort, err = e.hostPort("client:port", f.get(5)); err != nil {
 		return err
 	}
-	if r.backendIP, r.backendPrt, err = e.hostPort("destination:port", f[6]); err != nil {
+	if r.backendIP, r.backendPrt, err = e.hostPort("destination:port", f.get(6)); err != nil {
 		return err
 	}
-	if r.connTime, err = e.number("connection_time", f[7], true); err != nil {
+	if r.connTime, err = e.number("connection_time", f.get(7), true); err != nil {
 		return err
 	}
-	if r.tlsHandshake, err = e.number("tls_handshake_time", f[8], true); err != nil {
+	if r.tlsHandshake, err = e.number("tls_handshake_time", f.get(8), true); err != nil {
 		return err
 	}
-	if r.recv, err = e.count("received_bytes", f[9]); err != nil {
+	if r.recv, err = e.count("received_bytes", f.get(9)); err != nil {
 		return err
 	}
-	if r.sent, err = e.count("sent_bytes", f[10]); err != nil {
+	if r.sent, err = e.count("sent_bytes", f.get(10)); err != nil {
 		return err
 	}
 	r.alert = field(f, 11)
@@ -432,8 +429,11 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 		if bytes.IndexByte(d, '%') >= 0 { // most names need no decoding, nor a copy
 			e.scratch = percentDecode(e.scratch[:0], d)
 			r.domainName = e.scratch
-			if len(e.scratch) != len(d) {
-				e.plain = false // decoding may have produced bytes that need escaping
+			if !plainText(e.scratch) {
+				// The name needs escaping, and is not in the line, so the line's dirty
+				// span cannot say so (nor would its offset there mean anything): every
+				// value is escaped.
+				e.plain, e.dirty = false, everySpan
 			}
 		}
 	}
@@ -448,24 +448,24 @@ func (e *Encoder) parseNLB(f [][]byte) error {
 	return nil
 }
 
-func (e *Encoder) parseConn(f [][]byte) error {
+func (e *Encoder) parseConn(f *fields) error {
 	r := &e.rec
 	r.format = formatConn
 	if err := e.need(f, 11, "tls_verify_status"); err != nil {
 		return err
 	}
 	var err error
-	if err := e.parseTime("time", f[0], &r.time); err != nil {
+	if err := e.parseTime("time", f.get(0), &r.time); err != nil {
 		return err
 	}
-	r.ts = f[0]
-	if r.clientIP = opt(f[1]); r.clientIP != nil && !isIP(r.clientIP) {
+	r.ts = f.get(0)
+	if r.clientIP = opt(f.get(1)); r.clientIP != nil && !isIP(r.clientIP) {
 		return fieldError(r.format, "client_ip", r.clientIP, "not an IP address")
 	}
-	if r.clientPort = opt(f[2]); r.clientPort != nil && !isPort(r.clientPort) {
+	if r.clientPort = opt(f.get(2)); r.clientPort != nil && !isPort(r.clientPort) {
 		return fieldError(r.format, "client_port", r.clientPort, "bad port")
 	}
-	if r.listenerPort = opt(f[3]); r.listenerPort != nil && !isPort(r.listenerPort) {
+	if r.listenerPort = opt(f.get(3)); r.listenerPort != nil && !isPort(r.listenerPort) {
 		return fieldError(r.format, "listener_port", r.listenerPort, "bad port")
 	}
 	if r.clientPort != nil {
@@ -478,7 +478,7 @@ func (e *Encoder) parseConn(f [][]byte) error {
 	r.sslProto = field(f, 4)
 	r.tlsVersion, r.tlsProtocol = tlsVersion(r.sslProto)
 	r.cipher = field(f, 5)
-	if r.hsLatency, err = e.number("tls_handshake_latency", f[6], true); err != nil {
+	if r.hsLatency, err = e.number("tls_handshake_latency", f.get(6), true); err != nil {
 		return err
 	}
 	r.certSubject = field(f, 7)

@@ -55,7 +55,7 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkTokenize is the field splitting alone.
 func BenchmarkTokenize(b *testing.B) {
 	benchLines(b, func(e *Encoder, line []byte) {
-		if _, _, err := tokenize(line, e.fields[:]); err != nil {
+		if _, _, err := tokenize(line, &e.fields); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -86,11 +86,11 @@ func BenchmarkHostPort(b *testing.B) {
 	e := NewEncoder(Source{Bucket: "logs", Key: "k"})
 	var vs [][]byte
 	for _, l := range genLines(b, "alb", 512) {
-		n, _, err := tokenize(l, e.fields[:])
+		n, _, err := tokenize(l, &e.fields)
 		if err != nil || n < 5 {
 			b.Fatalf("generated line: %d fields, %v", n, err)
 		}
-		vs = append(vs, e.fields[3], e.fields[4])
+		vs = append(vs, e.fields.get(3), e.fields.get(4))
 	}
 	b.ReportAllocs()
 	i := 0

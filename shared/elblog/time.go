@@ -66,6 +66,12 @@ func parseSeconds(minute int64, b []byte) (int64, bool) {
 		return 0, false
 	}
 	rest := b[3:]
+	if len(rest) == 8 && rest[0] == '.' && rest[7] == 'Z' {
+		// The usual fraction, microseconds (ALB, Classic, connection logs): the six
+		// digits as one number, not each scaled in the loop below.
+		us, ok := digits(rest[1:7])
+		return (minute+int64(second))*1e9 + int64(us)*1000, ok
+	}
 	var nanos int64
 	if len(rest) > 0 && rest[0] == '.' {
 		n := 1

@@ -6,20 +6,21 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/logferry/logferry/shared/elblog/loggen"
 )
 
 // plainRef is the definition tokenize's one-pass answer must match: no byte that JSON
-// escapes (control, backslash, non-ASCII) and no quote but the delimiters of the
-// quotedFields quoted fields.
+// escapes (control, backslash), valid UTF-8 (appendEscaped replaces the rest), and no
+// quote but the delimiters of the quotedFields quoted fields.
 func plainRef(line []byte, quotedFields int) bool {
 	for _, c := range line {
-		if c < 0x20 || c >= 0x80 || c == '\\' {
+		if c < 0x20 || c == '\\' {
 			return false
 		}
 	}
-	return bytes.Count(line, []byte(`"`)) == 2*quotedFields
+	return utf8.Valid(line) && bytes.Count(line, []byte(`"`)) == 2*quotedFields
 }
 
 // tokenizeRef is the straightforward splitter: byte by byte, counting quoted fields.
@@ -63,8 +64,8 @@ func tokenizeRef(line []byte) (fields [][]byte, quoted int, ok bool) {
 
 func checkTokenize(t *testing.T, line []byte) {
 	t.Helper()
-	var f [maxFields][]byte
-	n, plain, err := tokenize(line, f[:])
+	f, n, dirty, err := split(line)
+	plain := dirty.empty()
 	checkTokenizeOld(t, line, f[:], n, plain, err)
 	want, quoted, ok := tokenizeRef(line)
 	if ok != (err == nil) {
@@ -84,6 +85,18 @@ func checkTokenize(t *testing.T, line []byte) {
 	if wantPlain := plainRef(line, quoted); plain != wantPlain {
 		t.Fatalf("%q: plain = %v, want %v", line, plain, wantPlain)
 	}
+	// Every byte of a field that a value cut from it would need escaped lies in the
+	// dirty span: controls, quotes, backslashes and, on a line that is not valid UTF-8,
+	// non-ASCII bytes.
+	valid := utf8.Valid(line)
+	for i := range min(n, maxFields) {
+		off := cap(line) - cap(f[i])
+		for k, c := range f[i] {
+			if (c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf && !valid) && (off+k < dirty.lo || off+k >= dirty.hi) {
+				t.Fatalf("%q: field %d %q: byte %d (%q) is outside the dirty span %v", line, i, f[i], k, c, dirty)
+			}
+		}
+	}
 }
 
 func TestTokenize(t *testing.T) {
@@ -96,6 +109,7 @@ func TestTokenize(t *testing.T) {
 		`"a"x`, `"a",`, `"a","`, `"a",""`, `"a",""," b`, `"\"`, `"\\" x`, `"a\""`, `"" `, `""`, `"`, `  `, `a"`, `a" b"`,
 		`12345678 "1234567" 123456 "12345678901234567890123456789012" x`, `1234567"`, `1234567 "`, `123456 ""`,
 		`"tls 2 2024" "h2","http/1.1","h3" end`, "\xc3\xa9\"abc\" d", "\x1f2345678\"a\"",
+		"caf\xe9 x", strings.Repeat("a ", maxFields+5) + `"b c" d`, strings.Repeat(`"a" `, maxFields) + `b "c`, "\"K\xc3\xb6ln\" \xe2\x82", "\"K\xc3\xb6ln \xed\xa0\x80\"",
 	} {
 		checkTokenize(t, []byte(l))
 	}
@@ -152,11 +166,16 @@ func FuzzTokenize(f *testing.F) {
 }
 
 // checkTokenizeOld compares tokenize's answer with tokenizeOld's, error messages included
-// (they are in the golden files). A short f too: fields past it are counted, not stored.
+// (they are in the golden files).
 func checkTokenizeOld(t *testing.T, line []byte, f [][]byte, n int, plain bool, err error) {
 	t.Helper()
 	var g [maxFields][]byte
 	wn, wplain, werr := tokenizeOld(line, g[:])
+	// The old one took every non-ASCII byte for one to escape; valid UTF-8 is plain now
+	// (plainRef holds tokenize to that).
+	if !isASCII(line) {
+		wplain = plain
+	}
 	if fmt.Sprint(err) != fmt.Sprint(werr) || n != wn || plain != wplain {
 		t.Fatalf("%q: tokenize = %d, %v, %v; old = %d, %v, %v", line, n, plain, err, wn, wplain, werr)
 	}
@@ -165,13 +184,24 @@ func checkTokenizeOld(t *testing.T, line []byte, f [][]byte, n int, plain bool, 
 			t.Fatalf("%q: field %d = %q, old %q", line, i, f[i], g[i])
 		}
 	}
-	var short [3][]byte
-	if sn, _, _ := tokenize(line, short[:]); sn != n {
-		t.Fatalf("%q: %d fields with room for 3, %d with room for %d", line, sn, n, maxFields)
+}
+
+// split is tokenize with the fields as slices, as the tests compare them; past the
+// maxFields stored, fields are counted only (n).
+func split(line []byte) (f [maxFields][]byte, n int, dirty span, err error) {
+	var fs fields
+	n, dirty, err = tokenize(line, &fs)
+	for i := range fs.n {
+		f[i] = fs.get(i)
 	}
-	for i := range min(n, len(short)) {
-		if !bytes.Equal(short[i], g[i]) {
-			t.Fatalf("%q: field %d = %q with room for 3, old %q", line, i, short[i], g[i])
+	return f, n, dirty, err
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
 		}
 	}
+	return true
 }
