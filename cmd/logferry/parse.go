@@ -84,28 +84,36 @@ func runParse(ctx context.Context, e *env, args []string) error {
 }
 
 // docWriter is parse's sink: documents one per line, collected in one buffer and written
-// in large pieces. Run closes it after every file; that only flushes.
+// in large pieces. Run closes it after every file; that only flushes. Documents are
+// encoded straight into its buffer (ingest.InPlaceIndexer), so Add's copy is only for
+// other callers. Add, Tail and AddTail are called by one goroutine at a time (Run's).
 type docWriter struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // for Stats, which may be called at any time
 	w     io.Writer
 	buf   []byte
 	err   error
 	added uint64
 }
 
-var _ logstash.Indexer = (*docWriter)(nil)
+var _ ingest.InPlaceIndexer = (*docWriter)(nil)
 
-func (d *docWriter) Add(_ context.Context, doc []byte) error {
+func (d *docWriter) Add(ctx context.Context, doc []byte) error {
+	return d.AddTail(ctx, append(d.Tail(), doc...))
+}
+
+func (d *docWriter) Tail() []byte { return d.buf }
+
+func (d *docWriter) AddTail(_ context.Context, buf []byte) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.buf = append(d.buf, doc...)
-	d.buf = append(d.buf, '\n')
+	d.buf = append(buf, '\n')
 	d.added++
 	if len(d.buf) >= cap(d.buf)-(64<<10) {
 		d.flushLocked()
 	}
-	if d.err != nil {
-		return fmt.Errorf("writing output: %w", d.err)
+	err := d.err
+	d.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
 }
