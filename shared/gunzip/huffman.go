@@ -11,19 +11,18 @@ import "math/bits"
 //	bits  0-3   length of the code in bits (the whole code, also in a subtable); of both
 //	            codes for a pair of literals
 //	bits  4-7   a pair's first code's length
-//	bits  8-11  extra bits that follow the code (lengths, distances); subtable index bits
-//	bit  11     for a literal: a pair of literals (pairs have no extra bits)
+//	bits  8-11  extra bits that follow the code (lengths, distances); subtable index bits;
+//	            for a literal, how many bytes it writes: 1, or 2 for a pair
 //	bit  12     literal: the value is the byte (the first byte, and the second in bits 24-31)
 //	bit  13     end of block
 //	bit  14     subtable pointer: the value is the subtable's start
 //	bit  15     invalid code: the stream is corrupt
 //	bits 16-31  value: the byte, the length or distance base, the subtable start
 const (
-	pairFlag = 1 << 11
-	litFlag  = 1 << 12
-	eobFlag  = 1 << 13
-	subFlag  = 1 << 14
-	badFlag  = 1 << 15
+	litFlag = 1 << 12
+	eobFlag = 1 << 13
+	subFlag = 1 << 14
+	badFlag = 1 << 15
 
 	litBits  = 11 // main table bits for literal/length codes
 	distBits = 8  // and for distance codes
@@ -53,7 +52,7 @@ func init() {
 	for s := range litEntries {
 		switch {
 		case s < 256:
-			litEntries[s] = litFlag | uint32(s)<<16
+			litEntries[s] = litFlag | 1<<8 | uint32(s)<<16
 		case s == 256:
 			litEntries[s] = eobFlag
 		case s < 286:
@@ -218,6 +217,6 @@ func pairLiterals(t *[litTableSize]uint32) {
 		if e2&litFlag == 0 || l1+e2&15 > litBits {
 			continue
 		}
-		t[i] = e | pairFlag | l1<<4 | (e2>>16&0xff)<<24 + e2&15
+		t[i] = e + 1<<8 | l1<<4 | (e2>>16&0xff)<<24 + e2&15 // two bytes, and both codes' bits
 	}
 }

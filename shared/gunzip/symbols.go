@@ -51,7 +51,7 @@ func (d *decoder) fast() (done bool, err error) {
 			bitbuf >>= e & 15
 			bitsleft -= uint(e & 15)
 			store16(out, op, uint16(e>>16))
-			op += 1 + int(e>>11&1)
+			op += int(e >> 8 & 3)
 			e = lit[bitbuf&(1<<litBits-1)]
 			if e&subFlag != 0 {
 				e = lit[(e>>16+uint32(bitbuf>>litBits)&(1<<(e>>8&15)-1))&(litTableSize-1)]
@@ -60,7 +60,7 @@ func (d *decoder) fast() (done bool, err error) {
 				bitbuf >>= e & 15
 				bitsleft -= uint(e & 15)
 				store16(out, op, uint16(e>>16))
-				op += 1 + int(e>>11&1)
+				op += int(e >> 8 & 3)
 				e = lit[bitbuf&(1<<litBits-1)]
 				if e&subFlag != 0 {
 					e = lit[(e>>16+uint32(bitbuf>>litBits)&(1<<(e>>8&15)-1))&(litTableSize-1)]
@@ -69,7 +69,7 @@ func (d *decoder) fast() (done bool, err error) {
 					bitbuf >>= e & 15
 					bitsleft -= uint(e & 15)
 					store16(out, op, uint16(e>>16))
-					op += 1 + int(e>>11&1)
+					op += int(e >> 8 & 3)
 					continue
 				}
 			}
@@ -145,9 +145,9 @@ func (d *decoder) symbol() (done bool, err error) {
 	if e&badFlag != 0 && d.shortOf(15) {
 		return false, io.ErrUnexpectedEOF // the invalid code may be zeros past the end
 	}
-	if e&(litFlag|pairFlag) == litFlag|pairFlag {
+	if e&litFlag != 0 && e>>8&3 == 2 {
 		// One literal at a time here: the second's bits may be zeros past the end.
-		e = e&^(pairFlag|15) | e>>4&15
+		e = e&^(3<<8|15) | 1<<8 | e>>4&15
 	}
 	d.bitbuf >>= e & 15
 	d.bitsleft -= uint(e & 15)
