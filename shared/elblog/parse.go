@@ -2,6 +2,7 @@ package elblog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -112,6 +113,9 @@ func (e *Encoder) hostPort(name string, v []byte) (ip, port []byte, err error) {
 
 // number validates an optional JSON number field; minusOne makes -1 mean absent too.
 func (e *Encoder) number(name string, v []byte, minusOne bool) ([]byte, error) {
+	if len(v) == 8 && isMicros(binary.LittleEndian.Uint64(v)) {
+		return v, nil // the usual processing time: three a Classic ELB or ALB line
+	}
 	v = opt(v)
 	if v == nil || (minusOne && string(v) == "-1") {
 		return nil, nil

@@ -131,6 +131,16 @@ func ipv4Prefix(b []byte) (n int, ok bool) {
 	}
 }
 
+// isMicros reports whether x's 8 bytes are d.dddddd, seconds to the microsecond as ELB
+// and ALB log their processing times: a JSON number, read in a few operations where
+// isJSONNumber's loop took ~90 instructions. With the '.' made a '0', t's bytes are at
+// most 9 exactly for the digits; adding 0x76 to their low 7 bits sets a byte's top bit
+// from 10 up without carrying into the next byte, and t's own top bit flags the rest.
+func isMicros(x uint64) bool {
+	t := (x&^0xff00 | '0'<<8) ^ lsb*'0'
+	return x>>8&0xff == '.' && ((t&^msb+lsb*0x76)|t)&msb == 0
+}
+
 // isJSONNumber checks the JSON number grammar, since numbers are copied verbatim
 // (keeping the logged precision).
 func isJSONNumber(b []byte) bool {
