@@ -151,3 +151,20 @@ func TestMixedFormatsReset(t *testing.T) {
 		}
 	}
 }
+
+// quotedList copies a list that is JSON already and splits the others: the same bytes
+// as list either way.
+func TestQuotedListMatchesList(t *testing.T) {
+	e := NewEncoder(Source{Key: "k"})
+	for _, v := range []string{`h2","http/1.1`, `http/1.1`, `h2`, `","a`, `a","`, `a",""`, `a","","b`, `a,b","c`,
+		`a"",""b`, `a"b`, `a","b"`, `"`, `,`, `a\","b`, "a\x01b", "caf\xc3\xa9\",\"x", `a",b`, `a,"b`, "\x7f"} {
+		for _, dirty := range []span{noSpan, everySpan} {
+			e.dirty, e.lineCap = dirty, 0
+			got := string(e.quotedList(nil, []byte(v)))
+			want := string(e.list(nil, []byte(v), ',', true))
+			if got != want {
+				t.Errorf("quotedList(%q) = %s, list %s", v, got, want)
+			}
+		}
+	}
+}

@@ -329,7 +329,7 @@ func (e *Encoder) nlbFields(b []byte) []byte {
 		b = e.str(putK(b, `,"alpn_be_protocol":"`), v)
 	}
 	if v := r.alpnList; v != nil {
-		b = e.list(putK(b, `,"alpn_client_preference_list":[`), v, ',', true)
+		b = e.quotedList(putK(b, `,"alpn_client_preference_list":[`), v)
 	}
 	if v := r.tlsCreated; v != nil {
 		b = append(putTime(putK(b, `,"tls_connection_creation_time":"`), v), '"')
