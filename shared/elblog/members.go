@@ -340,6 +340,9 @@ func (e *Encoder) nlbFields(b []byte) []byte {
 // chosenCert is ALB's and NLB's chosen_cert object.
 func (e *Encoder) chosenCert(b []byte) []byte {
 	r := &e.rec
+	if r.certArn != nil && r.certSerial == nil { // ALB's always, most of NLB's: no mark/shut
+		return append(e.str(putK(b, `,"chosen_cert":{"arn":"`), r.certArn), '}')
+	}
 	b, m := open(b, `,"chosen_cert":`)
 	if v := r.certArn; v != nil {
 		b = e.str(putK(b, `,"arn":"`), v)
