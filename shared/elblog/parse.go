@@ -120,6 +120,9 @@ func (e *Encoder) number(name string, v []byte, minusOne bool) ([]byte, error) {
 	if v == nil || (minusOne && string(v) == "-1") {
 		return nil, nil
 	}
+	if (v[0] != '0' || len(v) == 1) && isDigits(v) {
+		return v, nil // an integer (NLB's times in milliseconds)
+	}
 	if !isJSONNumber(v) {
 		return nil, fieldError(e.rec.format, name, v, "not a number")
 	}
