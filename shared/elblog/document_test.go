@@ -168,3 +168,16 @@ func TestQuotedListMatchesList(t *testing.T) {
 		}
 	}
 }
+
+// appendString, whose escaping skips to the first byte of a word that needs it, writes
+// what the old byte-by-byte escaper wrote.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\\\"b\\c\x00\x1f\t\n\xff\xfe ok é 日本 \u2028", `Mozilla/5.0 \"x\"`, "12345678\"", "1234567\xc3\xa9\x01", "\xe6\x97\xa5\xe6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := appendString(nil, []byte(s)), oldAppendString(nil, []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, old %s", s, got, want)
+		}
+	})
+}
