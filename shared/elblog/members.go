@@ -183,10 +183,10 @@ func (e *Encoder) http(b []byte) []byte {
 
 func (e *Encoder) url(b []byte) []byte {
 	r := &e.rec
-	b, m := open(b, `,"url":`)
-	if v := r.url; v != nil {
-		b = e.str(putK(b, `,"original":"`), v)
+	if r.url == nil {
+		return b // splitURL found no parts either
 	}
+	b = e.str(putK(b, `,"url":{"original":"`), r.url) // never empty: no mark/shut
 	if v := r.scheme; v != nil {
 		b = e.str(putK(b, `,"scheme":"`), v)
 	}
@@ -208,7 +208,7 @@ func (e *Encoder) url(b []byte) []byte {
 	if v := r.fragment; v != nil {
 		b = e.str(putK(b, `,"fragment":"`), v)
 	}
-	return shut(b, m)
+	return append(b, '}')
 }
 
 func (e *Encoder) tls(b []byte) []byte {
