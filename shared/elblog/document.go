@@ -110,6 +110,35 @@ func appendTime(b, ts []byte) []byte {
 	return append(b, '"')
 }
 
+// quotedList appends NLB's list of quoted names, v being the field without its outer
+// quotes (h2","http/1.1), as the items of an array of strings, and closes it. The field
+// is the array's body already when its only quotes and commas are the "," between two
+// names and nothing else needs escaping: then it is copied whole, where list took ~300
+// instructions for two names.
+func (e *Encoder) quotedList(b, v []byte) []byte {
+	if !isJSONList(v) {
+		return e.list(b, v, ',', true)
+	}
+	return append(append(append(b, '"'), v...), '"', ']')
+}
+
+// isJSONList reports whether `"`+v+`"` is a list of JSON strings as it is: printable
+// ASCII but for backslashes, with quotes and commas only as "," between two strings.
+func isJSONList(v []byte) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			if i+2 >= len(v) || v[i+1] != ',' || v[i+2] != '"' {
+				return false
+			}
+			i += 2
+		case c < 0x20 || c >= 0x7f || c == ',' || c == '\\':
+			return false
+		}
+	}
+	return true
+}
+
 // list appends v split on sep as the items of an array of strings, and closes it;
 // trimQuotes drops the quotes of NLB's "h2","http/1.1" items.
 func (e *Encoder) list(b, v []byte, sep byte, trimQuotes bool) []byte {

@@ -151,3 +151,33 @@ func TestMixedFormatsReset(t *testing.T) {
 		}
 	}
 }
+
+// quotedList copies a list that is JSON already and splits the others: the same bytes
+// as list either way.
+func TestQuotedListMatchesList(t *testing.T) {
+	e := NewEncoder(Source{Key: "k"})
+	for _, v := range []string{`h2","http/1.1`, `http/1.1`, `h2`, `","a`, `a","`, `a",""`, `a","","b`, `a,b","c`,
+		`a"",""b`, `a"b`, `a","b"`, `"`, `,`, `a\","b`, "a\x01b", "caf\xc3\xa9\",\"x", `a",b`, `a,"b`, "\x7f"} {
+		for _, dirty := range []span{noSpan, everySpan} {
+			e.dirty, e.lineCap = dirty, 0
+			got := string(e.quotedList(nil, []byte(v)))
+			want := string(e.list(nil, []byte(v), ',', true))
+			if got != want {
+				t.Errorf("quotedList(%q) = %s, list %s", v, got, want)
+			}
+		}
+	}
+}
+
+// appendString, whose escaping skips to the first byte of a word that needs it, writes
+// what the old byte-by-byte escaper wrote.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\\\"b\\c\x00\x1f\t\n\xff\xfe ok é 日本 \u2028", `Mozilla/5.0 \"x\"`, "12345678\"", "1234567\xc3\xa9\x01", "\xe6\x97\xa5\xe6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := appendString(nil, []byte(s)), oldAppendString(nil, []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, old %s", s, got, want)
+		}
+	})
+}

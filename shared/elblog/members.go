@@ -183,10 +183,10 @@ func (e *Encoder) http(b []byte) []byte {
 
 func (e *Encoder) url(b []byte) []byte {
 	r := &e.rec
-	b, m := open(b, `,"url":`)
-	if v := r.url; v != nil {
-		b = e.str(putK(b, `,"original":"`), v)
+	if r.url == nil {
+		return b // splitURL found no parts either
 	}
+	b = e.str(putK(b, `,"url":{"original":"`), r.url) // never empty: no mark/shut
 	if v := r.scheme; v != nil {
 		b = e.str(putK(b, `,"scheme":"`), v)
 	}
@@ -208,7 +208,7 @@ func (e *Encoder) url(b []byte) []byte {
 	if v := r.fragment; v != nil {
 		b = e.str(putK(b, `,"fragment":"`), v)
 	}
-	return shut(b, m)
+	return append(b, '}')
 }
 
 func (e *Encoder) tls(b []byte) []byte {
@@ -329,7 +329,7 @@ func (e *Encoder) nlbFields(b []byte) []byte {
 		b = e.str(putK(b, `,"alpn_be_protocol":"`), v)
 	}
 	if v := r.alpnList; v != nil {
-		b = e.list(putK(b, `,"alpn_client_preference_list":[`), v, ',', true)
+		b = e.quotedList(putK(b, `,"alpn_client_preference_list":[`), v)
 	}
 	if v := r.tlsCreated; v != nil {
 		b = append(putTime(putK(b, `,"tls_connection_creation_time":"`), v), '"')
@@ -340,6 +340,9 @@ func (e *Encoder) nlbFields(b []byte) []byte {
 // chosenCert is ALB's and NLB's chosen_cert object.
 func (e *Encoder) chosenCert(b []byte) []byte {
 	r := &e.rec
+	if r.certArn != nil && r.certSerial == nil { // ALB's always, most of NLB's: no mark/shut
+		return append(e.str(putK(b, `,"chosen_cert":{"arn":"`), r.certArn), '}')
+	}
 	b, m := open(b, `,"chosen_cert":`)
 	if v := r.certArn; v != nil {
 		b = e.str(putK(b, `,"arn":"`), v)

@@ -2,6 +2,7 @@ package elblog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -112,9 +113,15 @@ func (e *Encoder) hostPort(name string, v []byte) (ip, port []byte, err error) {
 
 // number validates an optional JSON number field; minusOne makes -1 mean absent too.
 func (e *Encoder) number(name string, v []byte, minusOne bool) ([]byte, error) {
+	if len(v) == 8 && isMicros(binary.LittleEndian.Uint64(v)) {
+		return v, nil // the usual processing time: three a Classic ELB or ALB line
+	}
 	v = opt(v)
 	if v == nil || (minusOne && string(v) == "-1") {
 		return nil, nil
+	}
+	if (v[0] != '0' || len(v) == 1) && isDigits(v) {
+		return v, nil // an integer (NLB's times in milliseconds)
 	}
 	if !isJSONNumber(v) {
 		return nil, fieldError(e.rec.format, name, v, "not a number")
@@ -276,6 +283,14 @@ func (e *Encoder) splitURL(u []byte) {
 	r := &e.rec
 	rest := u
 	n := 0
+	if len(u) >= 8 { // the usual schemes as one word each
+		switch w := binary.LittleEndian.Uint64(u); {
+		case w == httpsWord:
+			n = len("https")
+		case w&(1<<56-1) == httpWord:
+			n = len("http")
+		}
+	}
 	for n < len(u) && schemeBytes[u[n]] {
 		n++
 	}
@@ -354,6 +369,13 @@ func extension(path []byte) []byte {
 func isSchemeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
+
+// httpsWord and httpWord are "https://" and "http://" as splitURL loads them, little
+// endian (TestSchemeWords).
+const (
+	httpsWord = 0x2f2f3a7370747468
+	httpWord  = 0x002f2f3a70747468
+)
 
 // schemeBytes[c] is isSchemeByte(c); authorityBytes marks the bytes splitURL looks for
 // in an authority.

@@ -10,6 +10,15 @@ import (
 // ones must accept and reject exactly the same input (and hostPort give the same parts
 // and error text).
 
+func isDigitsOld(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
 func isPortOld(b []byte) bool {
 	return isDigits(b) && len(b) <= 5 && atoi(b) <= 65535
 }
@@ -107,6 +116,31 @@ func checkScalars(t *testing.T, s string) {
 	if got, want := fmt.Sprintf("%q %q %v", ip, port, err), fmt.Sprintf("%q %q %v", wip, wport, werr); got != want {
 		t.Fatalf("hostPort(%q) = %s, old %s", s, got, want)
 	}
+	// isDigits reads the 8 bytes from b's start when its capacity holds them: what
+	// follows b must not change the answer.
+	for _, after := range []string{"", "00000000", "-:. xyz\x00"} {
+		v := append(append([]byte(nil), s...), after...)[:len(s)]
+		if got, want := isDigits(v), isDigitsOld(b); got != want {
+			t.Fatalf("isDigits(%q, then %q) = %v, old %v", s, after, got, want)
+		}
+		w, err := e.number("t", v, false)
+		w2, err2 := e.number("t", b, false)
+		if string(w) != string(w2) || (err == nil) != (err2 == nil) {
+			t.Fatalf("number(%q, then %q) = %q %v, alone %q %v", s, after, w, err, w2, err2)
+		}
+	}
+	for _, minusOne := range []bool{false, true} {
+		v, err := e.number("t", b, minusOne)
+		want, wok := opt(b), true
+		if want == nil || minusOne && s == "-1" {
+			want = nil
+		} else if !isJSONNumber(want) {
+			want, wok = nil, false
+		}
+		if string(v) != string(want) || (v == nil) != (want == nil) || (err == nil) != wok {
+			t.Fatalf("number(%q, %v) = %q, %v; want %q, ok %v", s, minusOne, v, err, want, wok)
+		}
+	}
 	nb, na, ok := certValidity(b, &timeCache{})
 	wnb, wna, wok := certValidityOld(b)
 	if got, want := fmt.Sprintf("%q %q %v", nb, na, ok), fmt.Sprintf("%q %q %v", wnb, wna, wok); got != want {
@@ -119,6 +153,9 @@ var scalarCases = []string{
 	"01.002.3.4:0080", "1.2.3.4:65536", "1.2.3.4:", "1.2.3.4:123456", "1.2.3.4:8a", "1.2.3.1234:80",
 	"1..2.3:4", ".1.2.3:4", "1.2.3.:4", "[::1]:443", "::1:443", "2001:db8::1", "[2001:db8::1]", "fe80::1%eth0:1",
 	"1.2.3.4::80", "1.2.3.4:80:90", "a.b.c.d:1", "1.2.3.4 :1", "[1.2.3.4]:1", "[]:1", "[:1", "1:2",
+	"0.000734", "1.234567", "9.999999", "0.00000", "00.00000", "1/234567", "1.23456a", "1.2345:6", "-.000001", "12345678",
+	"-1.00000", "1.000000", ".1234567", "1.\x00\xff0000", "\xb1.000000", "1.0000\xb9", "-1", "1e5", "1.5e-3",
+	"401", "7", "12345678", "123456789", "0123", "00", "-0", "1 2", "12345a78", "1234567\xb0", "/:",
 	"0", "65535", "65536", "00000", "000001", "99999", "1a",
 	"NotBefore=2024-01-01T00:00:00Z;NotAfter=2025-01-01T00:00:00Z", "NotAfter=2025-01-01T00:00:00Z",
 	"NotBefore=2024-01-01T00:00:00Z;", ";", "=2024-01-01T00:00:00Z", "X=2024-01-01T00:00:00Z;NotAfter=2025-02-30T00:00:00Z",

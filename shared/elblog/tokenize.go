@@ -37,6 +37,11 @@ func tokenize(line []byte, f *fields) (n int, dirty span, err error) {
 		var d uint64
 		if base+64 <= len(line) {
 			d = block((*[64]byte)(line[base:]))
+		} else if len(line) >= 64 {
+			// The last, partial block: the line's last 64 bytes, shifted so that bit 0
+			// is base's. Copying the rest of the line into a padded block cost two
+			// memmove calls, and its loads waited on their stores.
+			d = block((*[64]byte)(line[len(line)-64:])) >> (base + 64 - len(line))
 		} else {
 			var tail [64]byte
 			copy(tail[copy(tail[:], line[base:]):], padding)

@@ -2,6 +2,7 @@ package elblog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 )
@@ -80,4 +81,10 @@ func TestSplitURL(t *testing.T) {
 func FuzzSplitURL(f *testing.F) {
 	f.Add("http://u:p@[::1]:80/a?b#c")
 	f.Fuzz(func(t *testing.T, u string) { checkSplitURL(t, u) })
+}
+
+func TestSchemeWords(t *testing.T) {
+	if httpsWord != binary.LittleEndian.Uint64([]byte("https://")) || httpWord != binary.LittleEndian.Uint64([]byte("http://\x00")) {
+		t.Fatalf("httpsWord %#x, httpWord %#x: not the schemes' bytes", httpsWord, httpWord)
+	}
 }

@@ -157,7 +157,13 @@ func (e *Encoder) nlbBody(b []byte) []byte {
 		b = putK(b, `},"destination":{"bytes":`)
 	}
 	b = append(put(b, r.sent), '}')
-	b = e.tls(b)
+	if v, p := r.tlsVersion, r.tlsProtocol; r.cipher != nil && v != "" { // what tls writes for them
+		b = e.str(putK(b, `,"tls":{"cipher":"`), r.cipher)
+		b = append(putK(b, `,"version":"`), v[0], v[1], v[2])
+		b = append(putK(b, `","version_protocol":"`), p[0], p[1], p[2], '"', '}')
+	} else {
+		b = e.tls(b)
+	}
 	b = putLong(putK(b, `,"aws":{"elb":{"name":"`), r.elb)
 	b = put(putK(b, `","type":"`), r.typ)
 	b = put(putK(b, `","log_version":"`), r.version)
