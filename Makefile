@@ -42,6 +42,11 @@ test: vet fmt-check moto asl-validate test-infra
 # enqueueing a backfill against moto (objects/s), and logferry parse against
 # gzip -dc on a generated ≥ 200 MB .log.gz (scripts/bench-parse.sh). Compare runs with
 # benchstat: go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da old.txt new.txt
+# Profile-guided optimization: cmd/logferry/default.pgo and functions/ingest/default.pgo,
+# which `go build` uses by itself, regenerated from `logferry parse` on every format.
+pgo:
+	bash scripts/pgo.sh
+
 BENCH_COUNT ?= 6
 bench: moto
 	@mkdir -p tmp; set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) \
