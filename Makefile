@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 
-.PHONY: all build lambdas test test-short bench demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint bench-reindex
+.PHONY: all build lambdas test test-short bench pgo demo es-up es-down moto moto-up moto-down vet fmt-check clean sfn-tools asl-validate synth test-infra cdk-cli cfn-lint bench-reindex
 
 all: build
 
