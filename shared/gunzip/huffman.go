@@ -28,11 +28,11 @@ const (
 	distBits = 8  // and for distance codes
 	clBits   = 7  // code length codes are at most 7 bits: no subtables
 
-	// Table sizes bound the main table plus every subtable a valid code can need
-	// (litlen: at most 144 prefixes with long codes, 16 entries each), rounded up to a
-	// power of two so that indexes are masked rather than bounds-checked.
-	litTableSize  = 8192
-	distTableSize = 4096
+	// The table size bounds the main table plus every subtable a valid code can need
+	// (litlen: at most 144 prefixes with long codes, 16 entries each; distances need
+	// fewer), rounded up to a power of two so that indexes are masked rather than
+	// bounds-checked. Distance tables have the same size, so one pointer type serves both.
+	litTableSize = 8192
 )
 
 var (
@@ -219,4 +219,10 @@ func pairLiterals(t *[litTableSize]uint32) {
 		}
 		t[i] = e + 1<<8 | l1<<4 | (e2>>16&0xff)<<24 + e2&15 // two bytes, and both codes' bits
 	}
+}
+
+// resolve returns the entry in the subtable e points to for rest, the stream's bits after
+// the main table's.
+func resolve(t *[litTableSize]uint32, e uint32, rest uint64) uint32 {
+	return t[(e>>16+uint32(rest)&(1<<(e>>8&15)-1))&(litTableSize-1)]
 }

@@ -65,7 +65,7 @@ type decoder struct {
 
 	litp, distp *[litTableSize]uint32 // the current block's tables (fixed or dynamic)
 	lit         [litTableSize]uint32
-	dist        [litTableSize]uint32 // sized like lit so that one pointer type serves both
+	dist        [litTableSize]uint32
 }
 
 func (d *decoder) init(src io.Reader) {
