@@ -26,11 +26,11 @@ func (d *decoder) huffman() (done bool, err error) {
 
 // fast decodes while at least fastInput bytes of input are buffered and the round has
 // room for an iteration's output, with the decoder's state in locals; the loop has no
-// other way out than the end of its budget, of the block, or an error, so that its state
-// can stay in registers. A refill gives at least 56 bits: enough for up to three literals (15 bits
-// each), or for a length code with its extra bits (20) and a distance code with its
-// extra bits (28). Subtable lookups are resolve's expression written out: the inlined
-// call measured 2% more instructions per byte here.
+// other way out than the end of its budget, of the block, or an error, so that its
+// state can stay in registers. A refill gives at least 56 bits: enough for up to three
+// literals (15 bits each), or for a length code with its extra bits (20) and a distance
+// code with its extra bits (28). Subtable lookups are resolve's expression written out:
+// the inlined call measured 2% more instructions per byte here.
 func (d *decoder) fast() (done bool, err error) {
 	in, out := memOf(d.in), memOf(d.out)
 	ip, op := d.ip, d.op
